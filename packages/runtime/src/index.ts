@@ -1,0 +1,17 @@
+/**
+ * @shoal/runtime — the only door to the outside world.
+ *
+ * Clock, Random, Transport, Storage and Logger are interfaces; this package also holds their
+ * Node.js implementations. Nothing else in Shoal touches timers, `Date.now`, `Math.random`,
+ * sockets or the file system (a lint rule enforces it), so packages/sim can run every protocol
+ * deterministically by handing it simulated implementations of the same interfaces.
+ */
+export * from './clock.js';
+export * from './random.js';
+export * from './transport.js';
+export * from './storage.js';
+export * from './logger.js';
+export * from './world.js';
+export { nodeTransport } from './node-transport.js';
+export { openLmdbStorage } from './lmdb-storage.js';
+export { files, FileError } from './files.js';

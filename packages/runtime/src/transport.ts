@@ -1,0 +1,135 @@
+/**
+ * Transport: how bytes leave a Shoal process.
+ *
+ * Two services, because the protocols above need both:
+ * - **datagrams**: unreliable, unordered, size-limited packets (SWIM probes and gossip). A send
+ *   never throws for network conditions; a lost packet is the protocol's problem.
+ * - **streams**: reliable, ordered, message-framed connections (actor messages, push-pull state
+ *   sync, handoff). Frames arrive whole and in order, or the stream closes.
+ *
+ * Addresses are strings `host:port` (IPv6 hosts in brackets), so they serialize, compare and key
+ * maps without ceremony. The Node implementation uses UDP (`node:dgram`) and WebSockets (`ws`);
+ * the simulator implements the same interfaces over a seeded simulated network.
+ */
+
+/** `host:port`, e.g. `127.0.0.1:7946` or `[::1]:7946`. */
+export type Address = string;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export class AddressError extends Error {
+  override name = 'AddressError';
+}
+
+/** Parses `host:port`; throws AddressError with a clear sentence if it is not one. */
+export function parseAddress(address: string): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(address);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || host === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AddressError(`not a host:port address: ${JSON.stringify(address)}`);
+  }
+  return { host, port };
+}
+
+export function formatAddress(host: string, port: number): Address {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export type DatagramHandler = (data: Uint8Array, from: Address) => void;
+
+export interface DatagramEndpoint {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly local: Address;
+  /** Sends one packet, best effort. Never throws for network conditions. */
+  send(to: Address, data: Uint8Array): void;
+  close(): Promise<void>;
+}
+
+export interface StreamHandlers {
+  onFrame(frame: Uint8Array): void;
+  /** Called once, when the stream is closed by either side or breaks. */
+  onClose(reason: string): void;
+  /** Called when buffered outbound bytes have been handed to the network. */
+  onDrain?(): void;
+}
+
+export interface Stream {
+  /** The peer's address as this side sees it. */
+  readonly remote: Address;
+  /**
+   * Attaches the handlers. Frames that arrived before this call are delivered first, in order;
+   * if the stream already closed, `onClose` follows them.
+   */
+  attach(handlers: StreamHandlers): void;
+  /** Queues one frame. Throws StreamClosedError once the stream is closed. */
+  send(frame: Uint8Array): void;
+  /** Bytes queued but not yet handed to the network. */
+  bufferedBytes(): number;
+  /** Closes the stream; idempotent. */
+  close(reason?: string): void;
+  readonly closed: boolean;
+}
+
+export class StreamClosedError extends Error {
+  override name = 'StreamClosedError';
+}
+
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+}
+
+export interface StreamListener {
+  readonly local: Address;
+  close(): Promise<void>;
+}
+
+export interface StreamOptions {
+  /** Frames larger than this close the stream (a limit on what a peer can make us buffer). */
+  maxFrameBytes: number;
+}
+
+export interface Transport {
+  bindDatagram(local: Address, onDatagram: DatagramHandler): Promise<DatagramEndpoint>;
+  listenStreams(local: Address, onStream: (stream: Stream) => void, opts: StreamOptions): Promise<StreamListener>;
+  /** Opens a stream; rejects with ConnectError if the peer cannot be reached. */
+  connectStream(remote: Address, opts: StreamOptions & { signal?: AbortSignal; timeoutMs?: number }): Promise<Stream>;
+}
+
+/**
+ * Buffers frames and close until handlers are attached; shared by every Stream implementation
+ * so that "attach after connect resolves" never loses an early frame.
+ */
+export class StreamInbox {
+  private handlers: StreamHandlers | undefined;
+  private early: Uint8Array[] = [];
+  private closedReason: string | undefined;
+
+  attach(handlers: StreamHandlers): void {
+    if (this.handlers) throw new Error('stream handlers already attached');
+    this.handlers = handlers;
+    const early = this.early;
+    this.early = [];
+    for (const frame of early) handlers.onFrame(frame);
+    if (this.closedReason !== undefined) handlers.onClose(this.closedReason);
+  }
+
+  frame(frame: Uint8Array): void {
+    if (this.closedReason !== undefined) return;
+    if (this.handlers) this.handlers.onFrame(frame);
+    else this.early.push(frame);
+  }
+
+  close(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.handlers?.onClose(reason);
+  }
+
+  drain(): void {
+    this.handlers?.onDrain?.();
+  }
+}
