@@ -4,9 +4,11 @@
 import tseslint from 'typescript-eslint';
 
 const worldGlobals = [
-  'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate',
-  'queueMicrotask', 'performance',
-].map((name) => ({ name, message: 'Use the injected Clock from @shoal/runtime.' }));
+  ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'performance']
+    .map((name) => ({ name, message: 'Use the injected Clock from @shoal/runtime.' })),
+  ...['fetch', 'XMLHttpRequest', 'WebSocket']
+    .map((name) => ({ name, message: 'Use the Transport or httpRequest from @shoal/runtime.' })),
+];
 
 const worldProperties = [
   { object: 'Date', property: 'now', message: 'Use Clock.wallMs() from @shoal/runtime.' },

@@ -15,3 +15,4 @@ export * from './world.js';
 export { nodeTransport } from './node-transport.js';
 export { openLmdbStorage } from './lmdb-storage.js';
 export { files, FileError } from './files.js';
+export { httpRequest, HttpClientError, type HttpRequest, type HttpResponse } from './http-client.js';

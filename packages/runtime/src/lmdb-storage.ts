@@ -5,7 +5,7 @@
  * `kill -9`. Measured here: async `put` 0.44 M/s, `get` 0.37 M/s.
  */
 import { open, type Database, type Key as LmdbKey, type RootDatabase } from 'lmdb';
-import { checkKey, type BatchOp, type Entry, type Key, type RangeOptions, type Storage, type Store } from './storage.js';
+import { checkKey, type BatchOp, type Entry, type Key, type KeyPart, type RangeOptions, type Storage, type Store } from './storage.js';
 
 class LmdbStore<V> implements Store<V> {
   constructor(private readonly db: Database<V, LmdbKey>) {}
@@ -24,7 +24,9 @@ class LmdbStore<V> implements Store<V> {
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       reverse: opts.reverse ?? false,
     });
-    for (const { key, value } of range) yield { key: key as Key, value };
+    // lmdb's key encoding gives a one-part tuple the same bytes as its part, so it reads
+    // single-part keys back unwrapped (`7`, not `[7]`): wrap them again.
+    for (const { key, value } of range) yield { key: Array.isArray(key) ? (key as Key) : [key as KeyPart], value };
   }
 
   async put(key: Key, value: V): Promise<void> {

@@ -4,7 +4,10 @@
  * Semantics every implementation keeps (the simulator's included):
  * - Keys are tuples of strings and safe integers, ordered element by element: numbers before
  *   strings, numbers by value, strings by UTF-8 bytes, a prefix before its extensions. Strings
- *   may not contain control characters (below U+0020), so every backend orders them alike.
+ *   may not contain control characters (below U+0020), so every backend orders them alike, nor
+ *   lone surrogates (UTF-8 cannot carry them: LMDB would store '\ud800' and '\udbff' as the
+ *   same U+FFFD key). Negative zero is refused (LMDB's key encoding turns it into a garbage key
+ *   distinct from 0, while JavaScript holds -0 === 0).
  * - Values are anything msgpack can carry (objects, arrays, strings, numbers, booleans, null,
  *   Uint8Array).
  * - A write becomes visible to `get`/`range` when it commits, and is durable once its promise
@@ -56,6 +59,8 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Throws KeyError with a clear sentence if `key` is not a valid storage key. */
 export function checkKey(key: Key): void {
   if (!Array.isArray(key) || key.length === 0 || key.length > keyPartsMax) {
@@ -65,9 +70,11 @@ export function checkKey(key: Key): void {
   for (const part of key) {
     if (typeof part === 'number') {
       if (!Number.isSafeInteger(part)) throw new KeyError(`key part ${part} is not a safe integer`);
+      if (Object.is(part, -0)) throw new KeyError('key part -0 (negative zero) is not allowed; use 0');
       bytes += 9;
     } else if (typeof part === 'string') {
       if (/[\u0000-\u001f]/.test(part)) throw new KeyError('key strings may not contain control characters');
+      if (loneSurrogate.test(part)) throw new KeyError('key strings may not contain lone surrogates (not valid UTF-16)');
       bytes += Buffer.byteLength(part) + 1;
     } else {
       throw new KeyError(`key part of type ${typeof part} is not a string or an integer`);
