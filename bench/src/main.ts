@@ -16,6 +16,10 @@ type Bench = (opts: BenchOptions) => Promise<Row[]>;
 
 const benches: Record<string, () => Promise<Bench>> = {
   // Each entry imports lazily so one benchmark's dependencies do not load for another.
+  actors: async () => {
+    const { runLocal } = await import('./actors-local.js');
+    return (opts) => runLocal(opts.progress);
+  },
 };
 
 async function main(): Promise<void> {
