@@ -75,6 +75,11 @@ export class NodeDownError extends Error {
   }
 }
 
+/** A remote router's outbound queue to a node is full: the message was not accepted. */
+export class OutboundQueueFullError extends Error {
+  override name = 'OutboundQueueFullError';
+}
+
 export function describeReason(reason: DeadLetterReason): string {
   switch (reason) {
     case 'stopped':

@@ -26,7 +26,8 @@ export { DeadLetters, deadLetterReasons, type DeadLetter, type DeadLetterReason,
 export { isDownMessage, type DownMessage, type DownReason } from './monitors.js';
 export { isUndeliverableNotice, type UndeliverableNotice } from './queries.js';
 export { encodeRefs, decodeRefs, refTag, messageDepthMax, type RemoteRouter } from './remote.js';
-export { LoopbackNetwork, OutboundQueueFullError, linkSystems, type LoopbackOptions } from './loopback.js';
+export { LoopbackNetwork, linkSystems, type LoopbackOptions } from './loopback.js';
 export { nameLengthMax, depthMax } from './names.js';
 export * from './errors.js';
 export * from './time.js';
+export * from './net/index.js';

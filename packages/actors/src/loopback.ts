@@ -17,16 +17,13 @@
  */
 import { nodeClock, type Clock } from '@shoal/runtime';
 import { checkCount } from './config.js';
+import { OutboundQueueFullError } from './errors.js';
 import { RingQueue } from './queue.js';
 import { ActorRef, refFromJSON, type RefJSON } from './ref.js';
 import { decodeRefs, encodeRefs, type RemoteRouter } from './remote.js';
 import type { ActorSystem } from './system.js';
 
 type AnyRef = ActorRef<unknown>;
-
-export class OutboundQueueFullError extends Error {
-  override name = 'OutboundQueueFullError';
-}
 
 export interface LoopbackOptions {
   clock?: Clock;

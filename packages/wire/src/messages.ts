@@ -107,3 +107,53 @@ export const ActorBatch = shoalRegistry.define({
     ),
   }),
 });
+
+/** Monitor id as the actors package issues them (a positive safe integer). */
+const monitorIdSchema = s.uint({ min: 1 });
+
+/** Ask the target's node to watch `target` for `watcher` (answered by a `shoal.down` message). */
+export const ActorMonitor = shoalRegistry.define({
+  id: 101,
+  name: 'actor.monitor',
+  schema: s.object({ watcher: actorRefSchema, target: actorRefSchema, id: monitorIdSchema }),
+});
+
+/** Cancel an `actor.monitor`. */
+export const ActorDemonitor = shoalRegistry.define({
+  id: 102,
+  name: 'actor.demonitor',
+  schema: s.object({ watcher: actorRefSchema, target: actorRefSchema, id: monitorIdSchema }),
+});
+
+// ---- 10–19: links (an authenticated stream between two nodes) -------------------------------
+
+/** A process's incarnation: random, fixed for the life of the process. */
+export const incarnationSchema = s.string({ bytesMin: 8, bytesMax: 32, pattern: /^[0-9a-f]+$/ });
+
+const linkLimits: Partial<WireLimits> = { frameBytesMax: 256, depthMax: 1, stringBytesMax: 64, mapSizeMax: 4, elementsMax: 16 };
+
+/**
+ * Client → server, the first frame of the session: "use this stream as our link". The server
+ * answers `link-accept` or `link-refuse`; the client sends nothing else before the answer.
+ */
+export const LinkOpen = shoalRegistry.define({
+  id: 10,
+  name: 'transport.link-open',
+  schema: s.object({ v: s.uint({ max: 255 }), incarnation: incarnationSchema }),
+  limits: linkLimits,
+});
+
+export const LinkAccept = shoalRegistry.define({
+  id: 11,
+  name: 'transport.link-accept',
+  schema: s.object({ incarnation: incarnationSchema }),
+  limits: linkLimits,
+});
+
+/** Why a link was refused: `duplicate` = a link between the two nodes exists or is being made by the other side. */
+export const LinkRefuse = shoalRegistry.define({
+  id: 12,
+  name: 'transport.link-refuse',
+  schema: s.object({ reason: s.enum(['duplicate', 'shutting-down', 'version']) }),
+  limits: linkLimits,
+});

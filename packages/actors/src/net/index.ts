@@ -1,0 +1,6 @@
+/** Remote actors over authenticated WebSocket links. */
+export { ActorNet } from './router.js';
+export { netDefaults, type NetOptions, type NetSettings } from './settings.js';
+export { emptyNetStats, type NetStats, type PeerInfo } from './stats.js';
+export { LinkError, linkProtocolVersion } from './link.js';
+export { toWireBody, fromWireBody, UnserializableMessageError, bodyDepthMax } from './body.js';

@@ -1,0 +1,490 @@
+/**
+ * ActorNet: the RemoteRouter that carries actor messages between nodes over links (link.ts).
+ *
+ * - **One link per node pair.** A node dials a peer when it has something to send and no link.
+ *   If both dial at once, the dial from the node with the smaller name wins: the other is
+ *   refused at `link-open`, before anything was sent on it, so per-pair message order holds and
+ *   nothing is lost to the tie-break. A link from a new incarnation of a peer replaces the old.
+ * - **Bounded, batched outbound.** Each peer has a queue of at most `outboundQueueMax` items;
+ *   when full, `dispatch` throws `OutboundQueueFullError`. Items queued in one turn of the loop
+ *   are flushed together, up to `batchItemsMax` per frame (one WebSocket message), while the
+ *   stream has fewer than `highWaterBytes` unsent; a single message in flight goes at once.
+ * - **Failure semantics are Erlang's.** Delivery is at most once and in order per pair. When a
+ *   link closes, the peer is down for this node: monitors on its actors fire `node-down` and
+ *   queries to it fail (`system.nodeDown`). Messages still queued are sent on the next link; if
+ *   the peer cannot be reached `unreachableAfterFailures` times in a row they become `no-route`
+ *   dead letters (their queries fail at once).
+ * - **Bad input closes the link.** A frame that fails the session cipher or decoding is counted
+ *   and closes the stream; it never throws into the actor system.
+ */
+import { every, type Address, type Logger, type Stream, type StreamListener, type Timer, type World } from '@shoal/runtime';
+import {
+  ActorBatch,
+  ActorDemonitor,
+  ActorMonitor,
+  DecodeStats,
+  EncodeError,
+  isMessage,
+  shoalRegistry,
+  WireCodec,
+  batchItem,
+  sessionOverheadBytes,
+  type BatchItem,
+  type Keyring,
+  type Message,
+} from '@shoal/wire';
+import { OutboundQueueFullError } from '../errors.js';
+import { RingQueue } from '../queue.js';
+import type { ActorRef} from '../ref.js';
+import { refFromJSON, type RefJSON } from '../ref.js';
+import type { RemoteRouter } from '../remote.js';
+import type { ActorSystem } from '../system.js';
+import { fromWireBody, toWireBody } from './body.js';
+import { acceptServerLink, Link, LinkError, openClientLink, type LinkConfig, type RefuseReason } from './link.js';
+import { netDefaults, type NetOptions, type NetSettings } from './settings.js';
+import { emptyNetStats, type NetStats, type PeerInfo } from './stats.js';
+
+type AnyRef = ActorRef<unknown>;
+
+type Outbound =
+  | { k: 'send'; to: RefJSON; from: RefJSON | undefined; body: unknown }
+  | { k: 'monitor' | 'demonitor'; watcher: RefJSON; target: RefJSON; id: number };
+
+interface Peer {
+  node: string;
+  address: Address | undefined;
+  queue: RingQueue<Outbound>;
+  link: Link | undefined;
+  connecting: boolean;
+  /** The dial in progress was overtaken by an inbound link: close it when it lands. */
+  superseded: boolean;
+  failures: number;
+  retry: Timer | undefined;
+  pumpScheduled: boolean;
+  lastError: string | undefined;
+  incarnation: string | undefined;
+}
+
+export class ActorNet implements RemoteRouter {
+  readonly settings: NetSettings;
+  readonly stats: NetStats = emptyNetStats();
+  private readonly peers = new Map<string, Peer>();
+  private readonly codec: WireCodec;
+  private readonly linkStats = new DecodeStats();
+  private readonly log: Logger;
+  private readonly linkConfig: LinkConfig;
+  private listener: StreamListener | undefined;
+  private readonly inbound = new Set<Link>();
+  private stopping = false;
+  private sweeper: Timer | undefined;
+
+  constructor(
+    readonly system: ActorSystem,
+    private readonly world: World,
+    private readonly keyring: Keyring,
+    opts: NetOptions,
+  ) {
+    this.settings = { ...netDefaults, ...opts };
+    const frameBytesMax = this.settings.batchBytesMax + sessionOverheadBytes;
+    this.codec = new WireCodec(shoalRegistry, { batch: { batchItemsMax: this.settings.batchItemsMax * 2, batchBytesMax: this.settings.batchBytesMax } });
+    this.log = world.logger.child({ component: 'actor-net' });
+    this.linkConfig = {
+      node: system.name,
+      cluster: this.settings.cluster,
+      keyring,
+      random: world.random,
+      clock: world.clock,
+      codec: this.codec,
+      incarnation: this.settings.incarnation ?? Buffer.from(world.random.bytes(8)).toString('hex'),
+      openTimeoutMs: this.settings.openTimeoutMs,
+      frameBytesMax,
+      stats: this.linkStats,
+    };
+  }
+
+  get incarnation(): string {
+    return this.linkConfig.incarnation;
+  }
+
+  get localAddress(): Address | undefined {
+    return this.listener?.local;
+  }
+
+  /** Listens for links and attaches to the system as its router. */
+  async start(): Promise<Address> {
+    this.listener = await this.world.transport.listenStreams(this.settings.listen, (stream) => this.accept(stream), {
+      maxFrameBytes: this.linkConfig.frameBytesMax,
+    });
+    this.system.attachRemote(this);
+    // Peers idle in backoff are retried by their timers; this only forgets long-idle strangers.
+    this.sweeper = every(this.world.clock, 60_000, () => this.sweep());
+    return this.listener.local;
+  }
+
+  /** Closes every link and the listener; queued messages become dead letters. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.sweeper?.cancel();
+    this.system.detachRemote(this);
+    for (const peer of this.peers.values()) {
+      peer.retry?.cancel();
+      peer.link?.close('node shutting down');
+      this.bounceAll(peer);
+    }
+    for (const link of this.inbound) link.close('node shutting down');
+    await this.listener?.close();
+  }
+
+  /** Where `node`'s cluster transport listens (from membership or configuration). */
+  setPeerAddress(node: string, address: Address): void {
+    const peer = this.peer(node);
+    peer.address = address;
+    if (peer.queue.size > 0) this.schedulePump(peer);
+  }
+
+  /** A peer node left for good: close its link and forget it. */
+  forgetPeer(node: string): void {
+    const peer = this.peers.get(node);
+    if (!peer) return;
+    peer.retry?.cancel();
+    peer.link?.close('peer forgotten');
+    this.bounceAll(peer);
+    this.peers.delete(node);
+  }
+
+  peersInfo(): PeerInfo[] {
+    return [...this.peers.values()].map((p) => ({
+      node: p.node,
+      address: p.address ?? null,
+      state: p.link ? 'connected' : p.connecting ? 'connecting' : p.retry ? 'backoff' : 'idle',
+      queued: p.queue.size,
+      incarnation: p.incarnation ?? null,
+      lastError: p.lastError ?? null,
+    }));
+  }
+
+  handshakeStats(): ReturnType<DecodeStats['snapshot']> {
+    return this.linkStats.snapshot();
+  }
+
+  decodeStats(): ReturnType<WireCodec['statsSnapshot']> {
+    return this.codec.statsSnapshot();
+  }
+
+  // ---- RemoteRouter (called synchronously by the system) ----
+
+  send(to: AnyRef, msg: unknown, sender: AnyRef | undefined): void {
+    // toWireBody throws for non-plain data: the caller of dispatch sees it at once.
+    this.push(to.node, { k: 'send', to: to.toJSON(), from: sender?.toJSON(), body: toWireBody(msg) });
+  }
+
+  monitor(watcher: AnyRef, target: AnyRef, monitorId: number): void {
+    this.push(target.node, { k: 'monitor', watcher: watcher.toJSON(), target: target.toJSON(), id: monitorId });
+  }
+
+  demonitor(watcher: AnyRef, target: AnyRef, monitorId: number): void {
+    this.push(target.node, { k: 'demonitor', watcher: watcher.toJSON(), target: target.toJSON(), id: monitorId });
+  }
+
+  // ---- outbound ----
+
+  private peer(node: string): Peer {
+    let peer = this.peers.get(node);
+    if (!peer) {
+      peer = {
+        node,
+        address: undefined,
+        queue: new RingQueue<Outbound>(),
+        link: undefined,
+        connecting: false,
+        superseded: false,
+        failures: 0,
+        retry: undefined,
+        pumpScheduled: false,
+        lastError: undefined,
+        incarnation: undefined,
+      };
+      this.peers.set(node, peer);
+    }
+    return peer;
+  }
+
+  private push(node: string, item: Outbound): void {
+    const peer = this.peer(node);
+    if (peer.queue.size >= this.settings.outboundQueueMax) {
+      this.stats.queueFull++;
+      throw new OutboundQueueFullError(`outbound queue to node ${node} is full (${this.settings.outboundQueueMax} messages): the peer is slow or unreachable`);
+    }
+    peer.queue.push(item);
+    this.schedulePump(peer);
+  }
+
+  private schedulePump(peer: Peer): void {
+    if (peer.pumpScheduled) return;
+    peer.pumpScheduled = true;
+    this.world.clock.defer(() => {
+      peer.pumpScheduled = false;
+      this.pump(peer);
+    });
+  }
+
+  /** Moves queued items onto the link, or gets a link, or gives up on an unknown peer. */
+  private pump(peer: Peer): void {
+    if (peer.queue.size === 0 || this.stopping) return;
+    const link = peer.link;
+    if (link) {
+      while (peer.queue.size > 0 && link.bufferedBytes() < this.settings.highWaterBytes && !link.closed) this.sendChunk(peer, link);
+      return;
+    }
+    if (peer.connecting || peer.retry) return;
+    if (peer.address === undefined) {
+      peer.lastError = 'no address known for this node';
+      this.bounceAll(peer);
+      return;
+    }
+    void this.connect(peer, peer.address);
+  }
+
+  private sendChunk(peer: Peer, link: Link): void {
+    const items: Outbound[] = [];
+    while (items.length < this.settings.batchItemsMax) {
+      const item = peer.queue.shift();
+      if (item === undefined) break;
+      items.push(item);
+    }
+    for (const frame of this.encode(peer, items)) {
+      try {
+        link.send(frame);
+      } catch (err) {
+        // The stream closed under us: its onClose handles the peer; these items are lost with it.
+        this.log.debug('send on a closing link', { peer: peer.node, err: String(err) });
+        return;
+      }
+      this.stats.framesOut++;
+      this.stats.bytesOut += frame.byteLength;
+    }
+    this.stats.messagesOut += items.length;
+  }
+
+  /**
+   * Frames for `items`, in order. A chunk the codec refuses (an item over a limit, a frame over
+   * `batchBytesMax`) is split in halves until the culprit is alone; it becomes a dead letter.
+   */
+  private encode(peer: Peer, items: Outbound[]): Uint8Array[] {
+    if (items.length === 0) return [];
+    try {
+      return [this.codec.encodeBatch(toBatchItems(items))];
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+      if (items.length === 1) {
+        this.log.warn('message cannot be encoded for the wire; dropped as a dead letter', { peer: peer.node, err: err.message });
+        this.bounce(items[0] as Outbound);
+        return [];
+      }
+      const half = items.length >> 1;
+      return [...this.encode(peer, items.slice(0, half)), ...this.encode(peer, items.slice(half))];
+    }
+  }
+
+  private async connect(peer: Peer, address: Address): Promise<void> {
+    peer.connecting = true;
+    peer.superseded = false;
+    this.stats.dials++;
+    let outcome: Link | LinkError;
+    try {
+      const stream = await this.world.transport.connectStream(address, { maxFrameBytes: this.linkConfig.frameBytesMax, timeoutMs: this.settings.openTimeoutMs });
+      outcome = await openClientLink(stream, this.linkConfig);
+    } catch (err) {
+      outcome = err instanceof LinkError ? err : new LinkError('closed', err instanceof Error ? err.message : String(err));
+    }
+    peer.connecting = false;
+    if (outcome instanceof Link) {
+      if (this.stopping || peer.superseded || peer.link || outcome.peerNode !== peer.node) {
+        const why = outcome.peerNode !== peer.node ? `dialled ${peer.node} at ${address} but reached ${outcome.peerNode}` : 'duplicate link';
+        if (outcome.peerNode !== peer.node) peer.lastError = why;
+        outcome.close(why);
+        if (!peer.link) this.failed(peer, why);
+        return;
+      }
+      this.adopt(peer, outcome);
+      return;
+    }
+    this.stats.dialFailures[outcome.category]++;
+    if (peer.link) return; // An inbound link landed meanwhile: nothing to retry.
+    if (outcome.refuse === 'duplicate') {
+      // The peer is dialling us (its name is smaller); give its link time to land, then retry.
+      this.retryLater(peer, this.settings.openTimeoutMs);
+      return;
+    }
+    this.failed(peer, outcome.message);
+  }
+
+  private failed(peer: Peer, why: string): void {
+    peer.failures++;
+    peer.lastError = why;
+    this.log.debug('link to peer failed', { peer: peer.node, failures: peer.failures, why });
+    if (peer.failures >= this.settings.unreachableAfterFailures && peer.queue.size > 0) {
+      this.log.warn('peer unreachable; its queued messages are dead letters', { peer: peer.node, why });
+      this.bounceAll(peer);
+      this.system.nodeDown(peer.node);
+      peer.failures = 0;
+      return;
+    }
+    const backoff = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** (peer.failures - 1));
+    this.retryLater(peer, backoff * (0.75 + this.world.random.float() / 2));
+  }
+
+  private retryLater(peer: Peer, delayMs: number): void {
+    peer.retry?.cancel();
+    peer.retry = this.world.clock.setTimer(delayMs, () => {
+      peer.retry = undefined;
+      this.schedulePump(peer);
+    });
+  }
+
+  private bounceAll(peer: Peer): void {
+    for (let item = peer.queue.shift(); item !== undefined; item = peer.queue.shift()) this.bounce(item);
+  }
+
+  /** Tells the local system about an item that will not be delivered. */
+  private bounce(item: Outbound): void {
+    this.stats.bounced++;
+    const s = this.system;
+    switch (item.k) {
+      case 'send':
+        s.undeliverable(refFromJSON(s, item.to), fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
+        return;
+      case 'monitor':
+        s.deliver(refFromJSON(s, item.watcher), { type: 'shoal.down', ref: refFromJSON(s, item.target), reason: 'node-down', monitorId: item.id });
+        return;
+      case 'demonitor':
+        return;
+    }
+  }
+
+  // ---- links ----
+
+  private accept(stream: Stream): void {
+    this.stats.accepted++;
+    acceptServerLink(
+      stream,
+      this.linkConfig,
+      (node, incarnation) => this.decide(node, incarnation),
+      (link) => this.adoptInbound(link),
+      (err) => {
+        if (err.category === 'refused') this.stats.refused[err.refuse ?? 'duplicate']++;
+        else this.stats.acceptFailures[err.category]++;
+        this.log.debug('inbound link failed', { err: err.message });
+      },
+    );
+  }
+
+  private decide(node: string, incarnation: string): 'accept' | RefuseReason {
+    if (this.stopping) return 'shutting-down';
+    if (node === this.system.name) return 'duplicate';
+    const peer = this.peer(node);
+    if (peer.link) {
+      if (peer.link.peerIncarnation === incarnation) return 'duplicate';
+      // The peer restarted: its old link is dead even if our side has not noticed yet.
+      peer.link.close('replaced by a new incarnation of the peer');
+    }
+    if (peer.connecting && this.system.name < node) return 'duplicate';
+    return 'accept';
+  }
+
+  private adoptInbound(link: Link): void {
+    const peer = this.peer(link.peerNode);
+    if (peer.link || this.stopping) {
+      link.close('duplicate link');
+      return;
+    }
+    if (peer.connecting) peer.superseded = true;
+    this.adopt(peer, link);
+  }
+
+  private adopt(peer: Peer, link: Link): void {
+    peer.link = link;
+    peer.failures = 0;
+    peer.lastError = undefined;
+    peer.retry?.cancel();
+    peer.retry = undefined;
+    peer.incarnation = link.peerIncarnation;
+    this.stats.linksOpened++;
+    this.log.debug('link up', { peer: peer.node, initiator: link.initiator });
+    link.attach({
+      onFrame: (plaintext) => this.receive(link, plaintext),
+      onClose: (reason) => this.linkClosed(peer, link, reason),
+      onDrain: () => this.schedulePump(peer),
+    });
+    this.schedulePump(peer);
+  }
+
+  private linkClosed(peer: Peer, link: Link, reason: string): void {
+    if (peer.link !== link) return;
+    peer.link = undefined;
+    this.stats.linksClosed++;
+    this.log.info('link down; peer considered down', { peer: peer.node, reason });
+    this.system.nodeDown(peer.node);
+    if (peer.queue.size > 0 && !this.stopping) this.retryLater(peer, this.settings.reconnectMinMs);
+  }
+
+  private receive(link: Link, plaintext: Uint8Array): void {
+    this.stats.framesIn++;
+    this.stats.bytesIn += plaintext.byteLength;
+    const batch = this.codec.decodeBatch(plaintext);
+    if (!batch.ok) {
+      link.close(`bad frame from ${link.peerNode} (${batch.category}): ${batch.reason}`);
+      return;
+    }
+    for (const msg of batch.messages) this.dispatchInbound(link, msg);
+  }
+
+  private dispatchInbound(link: Link, msg: Message): void {
+    const s = this.system;
+    try {
+      if (isMessage(msg, ActorBatch)) {
+        for (const item of msg.body.items) {
+          this.stats.messagesIn++;
+          s.deliver(refFromJSON(s, item.to), fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
+        }
+      } else if (isMessage(msg, ActorMonitor)) {
+        s.remoteMonitor(refFromJSON(s, msg.body.watcher), refFromJSON(s, msg.body.target), msg.body.id);
+      } else if (isMessage(msg, ActorDemonitor)) {
+        s.remoteDemonitor(refFromJSON(s, msg.body.watcher), refFromJSON(s, msg.body.target), msg.body.id);
+      } else {
+        this.stats.unexpected++;
+        this.log.warn('unexpected message on an actor link', { peer: link.peerNode, type: msg.name });
+      }
+    } catch (err) {
+      // A ref that does not bind (bad names) or a system that stopped: count it, keep the link.
+      this.stats.inboundErrors++;
+      this.log.warn('inbound actor message rejected', { peer: link.peerNode, type: msg.name, err: String(err) });
+    }
+  }
+
+  private sweep(): void {
+    for (const [node, peer] of this.peers) {
+      if (!peer.link && !peer.connecting && !peer.retry && peer.queue.size === 0 && peer.address === undefined) this.peers.delete(node);
+    }
+  }
+}
+
+/** Consecutive sends become one `actor.batch` item; monitors stay in place, so order holds. */
+function toBatchItems(items: readonly Outbound[]): BatchItem[] {
+  const out: BatchItem[] = [];
+  let sends: { to: RefJSON; from?: RefJSON; body: unknown }[] | undefined;
+  for (const item of items) {
+    if (item.k === 'send') {
+      if (!sends) {
+        sends = [];
+        out.push(batchItem(ActorBatch, { items: sends }));
+      }
+      sends.push(item.from ? { to: item.to, from: item.from, body: item.body } : { to: item.to, body: item.body });
+      continue;
+    }
+    sends = undefined;
+    const body = { watcher: item.watcher, target: item.target, id: item.id };
+    out.push(item.k === 'monitor' ? batchItem(ActorMonitor, body) : batchItem(ActorDemonitor, body));
+  }
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * The WebSocket actor transport between two systems in one process, over real sockets:
+ * send, query and monitor through the same calls as local actors; one link per node pair;
+ * authentication; bounded queues; failures become dead letters or node-down, never silence.
+ */
+import t from 'tap';
+import { WebSocket } from 'ws';
+import {
+  dispatch,
+  monitor,
+  NodeDownError,
+  OutboundQueueFullError,
+  query,
+  refFromJSON,
+  spawn,
+  stop,
+  systemOf,
+  UndeliverableError,
+  UnserializableMessageError,
+  type ActorRef,
+} from '@shoal/actors';
+import { collector, keyringOf, startNode, waitFor } from './net-helpers.js';
+
+const key = keyringOf(1);
+
+t.test('send and query across nodes, replies to ctx.sender, refs in messages', async (t) => {
+  const a = await startNode('a', key);
+  const b = await startNode('b', key);
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  a.net.setPeerAddress('b', b.address);
+  b.net.setPeerAddress('a', a.address);
+  const echoOnB = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['echo'] });
+
+  const answer = (await query(echoOnB, (tmp: ActorRef<unknown>) => ({ hello: 'world', n: 1, bytes: new Uint8Array([1, 2]), replyTo: tmp }), 2000)) as {
+    reply: { hello: string; bytes: Uint8Array };
+    from: ActorRef<unknown>;
+  };
+  t.equal(answer.reply.hello, 'world');
+  t.same([...answer.reply.bytes], [1, 2]);
+  t.equal(answer.from.node, 'b', 'a ref in the reply comes back as a ref');
+  t.equal(answer.from.toString(), 'b/echo');
+
+  const box = collector(a.root, 'box');
+  for (let i = 0; i < 1000; i++) dispatch(echoOnB, { i }, box.ref);
+  await waitFor('1000 replies', () => box.got.length === 1000);
+  t.same(box.got.map((m) => (m as { reply: { i: number } }).reply.i), Array.from({ length: 1000 }, (_, i) => i), 'in order');
+  t.equal(a.net.stats.linksOpened + b.net.stats.linksOpened, 2, 'one link, seen from both sides');
+  t.ok(a.net.stats.framesOut < 1000, `batched: ${a.net.stats.framesOut} frames for 1001 messages`);
+});
+
+t.test('simultaneous first sends from both sides make exactly one link', async (t) => {
+  for (let round = 0; round < 5; round++) {
+    const a = await startNode('a', key);
+    const b = await startNode('b', key);
+    a.net.setPeerAddress('b', b.address);
+    b.net.setPeerAddress('a', a.address);
+    const boxA = collector(a.root, 'box');
+    const boxB = collector(b.root, 'box');
+    const toB = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['box'] });
+    const toA = refFromJSON<unknown>(systemOf(b.root), { node: 'a', path: ['box'] });
+    for (let i = 0; i < 100; i++) {
+      dispatch(toB, i);
+      dispatch(toA, i);
+    }
+    await waitFor('both boxes full', () => boxA.got.length === 100 && boxB.got.length === 100);
+    t.same(boxA.got, boxB.got, `round ${round}: all delivered in order both ways`);
+    t.equal(a.net.peersInfo().filter((p) => p.state === 'connected').length, 1);
+    t.equal(a.net.stats.linksOpened, 1, `round ${round}: a adopted one link`);
+    t.equal(b.net.stats.linksOpened, 1, `round ${round}: b adopted one link`);
+    t.equal(a.net.stats.linksClosed + b.net.stats.linksClosed, 0, 'no adopted link was closed');
+    await a.stop();
+    await b.stop();
+  }
+});
+
+t.test('monitors: stop, noproc, and node-down when the link breaks', async (t) => {
+  const a = await startNode('a', key);
+  const b = await startNode('b', key);
+  t.teardown(async () => {
+    await a.stop();
+  });
+  a.net.setPeerAddress('b', b.address);
+  const sysA = systemOf(a.root);
+  const watcher = collector(a.root, 'watcher');
+  const victim = spawn(b.root, (s: undefined) => s, 'victim');
+  monitor(watcher.ref, refFromJSON(sysA, { node: 'b', path: ['victim'] }));
+  monitor(watcher.ref, refFromJSON(sysA, { node: 'b', path: ['nobody'] }));
+  await waitFor('noproc', () => watcher.downs.length === 1);
+  t.equal(watcher.downs[0]?.reason, 'noproc');
+  stop(victim);
+  await waitFor('stopped', () => watcher.downs.length === 2);
+  t.equal(watcher.downs[1]?.reason, 'stopped');
+  t.equal(watcher.downs[1]?.ref.toString(), 'b/victim');
+
+  monitor(watcher.ref, refFromJSON(sysA, { node: 'b', path: ['echo'] }));
+  const pending = query(refFromJSON(sysA, { node: 'b', path: ['nobody-answers'] }), { x: 1 }, 10_000).catch((err: unknown) => err);
+  const stuck = spawn(b.root, () => new Promise<undefined>(() => undefined), 'stuck');
+  const slow = query(refFromJSON(sysA, { node: 'b', path: ['stuck'] }), 'hang', 10_000).catch((err: unknown) => err);
+  t.type(await pending, UndeliverableError, 'a query to an unknown remote actor fails at once');
+  await new Promise((r) => setTimeout(r, 50));
+  void stuck;
+  await b.stop();
+  await waitFor('node-down', () => watcher.downs.length === 3);
+  t.equal(watcher.downs[2]?.reason, 'node-down');
+  t.type(await slow, NodeDownError, 'a query in flight fails when the link goes down');
+});
+
+t.test('a node with another key never links; its messages become dead letters', async (t) => {
+  const a = await startNode('a', key, { unreachableAfterFailures: 2, reconnectMinMs: 10 });
+  const intruder = await startNode('intruder', keyringOf(2), { unreachableAfterFailures: 2, reconnectMinMs: 10 });
+  t.teardown(async () => {
+    await a.stop();
+    await intruder.stop();
+  });
+  intruder.net.setPeerAddress('a', a.address);
+  const box = collector(a.root, 'box');
+  const sysI = systemOf(intruder.root);
+  const dead: string[] = [];
+  sysI.deadLetters.subscribe((d) => dead.push(d.reason));
+  dispatch(refFromJSON(sysI, { node: 'a', path: ['box'] }), 'let me in');
+  const q = query(refFromJSON(sysI, { node: 'a', path: ['echo'] }), 'hi', 10_000).catch((err: unknown) => err);
+  t.type(await q, UndeliverableError, 'the query fails once the peer is deemed unreachable');
+  await waitFor('dead letters', () => dead.length >= 2);
+  t.same(box.got, [], 'nothing delivered');
+  t.ok(a.net.stats.acceptFailures.handshake >= 2, 'the listener counted the failed handshakes');
+  t.equal(intruder.net.stats.linksOpened, 0);
+});
+
+t.test('garbage on the listener is closed and counted', async (t) => {
+  const a = await startNode('a', key);
+  t.teardown(() => a.stop());
+  for (const junk of [Buffer.from('hello'), Buffer.alloc(2000, 0xff), Buffer.from([0x92, 0x01, 0xc1])]) {
+    const ws = new WebSocket(`ws://${a.address}/`);
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
+    ws.send(junk);
+    await new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  }
+  t.equal(a.net.stats.acceptFailures.handshake, 3);
+  t.equal(a.net.stats.linksOpened, 0);
+});
+
+t.test('bounded outbound queue; unserializable messages fail at dispatch; unknown nodes are dead letters', async (t) => {
+  const a = await startNode('a', key, { outboundQueueMax: 10 });
+  t.teardown(() => a.stop());
+  const sysA = systemOf(a.root);
+  const far = refFromJSON<unknown>(sysA, { node: 'far', path: ['x'] });
+  for (let i = 0; i < 10; i++) dispatch(far, i);
+  t.throws(() => dispatch(far, 10), OutboundQueueFullError, 'the 11th message is refused');
+  t.equal(a.net.stats.queueFull, 1);
+  t.throws(() => dispatch(far, { f: () => 1 }), UnserializableMessageError);
+  t.throws(() => dispatch(far, new Map()), UnserializableMessageError);
+  t.throws(() => dispatch(far, { when: new Date() }), UnserializableMessageError);
+  const dead: string[] = [];
+  sysA.deadLetters.subscribe((d) => dead.push(d.reason));
+  await waitFor('ten dead letters', () => dead.length === 10);
+  t.same(new Set(dead), new Set(['no-route']));
+  const q = await query(far, 'q', 5000).catch((err: unknown) => err);
+  t.type(q, UndeliverableError, 'a query to a node with no address fails at once');
+});
+
+t.test('a restarted peer (new incarnation) replaces the old link', async (t) => {
+  const a = await startNode('a', key);
+  let b = await startNode('b', key);
+  const port = b.address.split(':')[1];
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  b.net.setPeerAddress('a', a.address);
+  const box = collector(a.root, 'box');
+  const toA = () => refFromJSON<unknown>(systemOf(b.root), { node: 'a', path: ['box'] });
+  dispatch(toA(), 'first');
+  await waitFor('first', () => box.got.length === 1);
+  const firstIncarnation = a.net.peersInfo()[0]?.incarnation;
+  await b.stop();
+  b = await startNode('b', key, { listen: `127.0.0.1:${port}` });
+  b.net.setPeerAddress('a', a.address);
+  dispatch(toA(), 'second');
+  await waitFor('second', () => box.got.length === 2);
+  const info = a.net.peersInfo().find((p) => p.node === 'b');
+  t.not(info?.incarnation, firstIncarnation, 'the new incarnation is linked');
+  t.equal(info?.state, 'connected');
+});
