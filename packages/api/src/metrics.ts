@@ -3,7 +3,7 @@
  * tests), the process's default metrics, and HTTP request counters. Other subsystems register
  * their gauges and counters on the same registry.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -29,4 +29,42 @@ export function createMetrics(opts: { defaultMetrics?: boolean; labels?: Record<
     registers: [registry],
   });
   return { registry, requests, latency };
+}
+
+export type LabelValues = Record<string, string>;
+
+/**
+ * Exposes counters kept elsewhere (plain objects in protocol cores) as Prometheus counters:
+ * at each scrape, `read()` gives the current totals and the counter grows by the difference.
+ */
+export function exportCounter(metrics: ApiMetrics, name: string, help: string, labelNames: readonly string[], read: () => [LabelValues, number][]): void {
+  const last = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [metrics.registry],
+    collect() {
+      for (const [labels, value] of read()) {
+        const key = JSON.stringify(labels);
+        const delta = value - (last.get(key) ?? 0);
+        last.set(key, value);
+        if (delta > 0) this.inc(labels, delta);
+      }
+    },
+  });
+}
+
+/** Exposes values read at scrape time as a Prometheus gauge. */
+export function exportGauge(metrics: ApiMetrics, name: string, help: string, labelNames: readonly string[], read: () => [LabelValues, number][]): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.set(labels, value);
+    },
+  });
 }

@@ -23,8 +23,6 @@ export interface NodeConfig {
   readonly dataDir: string;
   /** Keyring file (one base64 key per line, first is primary). Default: DATA/cluster.key, created if missing. */
   readonly keyFile: string | undefined;
-  /** Peers to connect to at start, `name=host:port` of their cluster transport. */
-  readonly peers: readonly { name: string; address: string }[];
 }
 
 export const nodeDefaults = {
@@ -49,7 +47,7 @@ function checkPort(what: string, port: number): number {
   return port;
 }
 
-export type NodeConfigInput = Partial<Omit<NodeConfig, 'peers'>> & { peers?: readonly { name: string; address: string }[] };
+export type NodeConfigInput = Partial<NodeConfig>;
 
 export function validateNodeConfig(input: NodeConfigInput, hostname: string): NodeConfig {
   const clusterPort = checkPort('cluster port', input.clusterPort ?? nodeDefaults.clusterPort);
@@ -63,7 +61,6 @@ export function validateNodeConfig(input: NodeConfigInput, hostname: string): No
     httpPort: checkPort('HTTP port', input.httpPort ?? nodeDefaults.httpPort),
     dataDir: input.dataDir ?? nodeDefaults.dataDir,
     keyFile: input.keyFile,
-    peers: (input.peers ?? []).map((p) => ({ name: checkName('peer name', p.name), address: p.address })),
   };
   return Object.freeze(config);
 }

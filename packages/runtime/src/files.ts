@@ -2,7 +2,7 @@
  * Files: the few file-system operations the rest of Shoal needs (data directories, key files,
  * token files). Node only; the simulator has no files beyond Storage.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, statSync, openSync, closeSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
 export class FileError extends Error {
@@ -52,4 +52,41 @@ export const files = {
   resolve(...parts: string[]): string {
     return path.resolve(...parts);
   },
+  /**
+   * Takes a PID lock file: fails with FileError if another live process holds it; takes over a
+   * lock left by a dead process. Returns the release function.
+   */
+  lockPid(p: string): () => void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(p, 'wx', 0o600);
+        writeFileSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return () => {
+          try {
+            if (readFileSync(p, 'utf8').trim() === String(process.pid)) unlinkSync(p);
+          } catch {
+            // Already gone: nothing to release.
+          }
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(`cannot create lock ${p} (${describe(err)})`);
+        const holder = Number(readFileSync(p, 'utf8').trim());
+        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+          throw new FileError(`${path.dirname(p)} is in use by another process (pid ${holder}); stop it or use another data directory`);
+        }
+        unlinkSync(p); // A stale lock from a process that died.
+      }
+    }
+    throw new FileError(`cannot take lock ${p}`);
+  },
 };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

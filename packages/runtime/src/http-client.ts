@@ -28,6 +28,7 @@ function reason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the node running?)';
   if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+  if (cause?.message) return cause.message;
   return err instanceof Error ? err.message : String(err);
 }
 

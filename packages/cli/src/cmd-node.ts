@@ -1,0 +1,100 @@
+/**
+ * `shoal node start` runs a core node in the foreground until SIGINT/SIGTERM;
+ * `shoal node status` asks a running node about itself.
+ */
+import { hostname } from 'node:os';
+import { nodeDefaults, startNode, validateNodeConfig, ConfigError } from '@shoal/cluster';
+import { isLogLevel, nodeWorld } from '@shoal/runtime';
+import type { FlagSpec } from './args.js';
+import { apiClient, clientFlags } from './client.js';
+import type { Command } from './command.js';
+import { CliError } from './io.js';
+import { fields, json } from './output.js';
+
+const startFlags: FlagSpec[] = [
+  { name: 'name', type: 'string', valueName: 'NAME', help: 'node name, unique in the cluster (default: HOSTNAME-CLUSTERPORT)' },
+  { name: 'cluster', type: 'string', valueName: 'NAME', help: 'cluster name', default: nodeDefaults.cluster },
+  { name: 'host', type: 'string', valueName: 'HOST', help: 'address to bind and advertise', default: nodeDefaults.host },
+  { name: 'cluster-port', type: 'port', valueName: 'PORT', help: 'cluster transport port (actor messages)', default: nodeDefaults.clusterPort },
+  { name: 'http-port', type: 'port', valueName: 'PORT', help: 'HTTP API port', default: nodeDefaults.httpPort },
+  { name: 'data', type: 'string', valueName: 'DIR', help: 'data directory', default: nodeDefaults.dataDir },
+  { name: 'key-file', type: 'string', valueName: 'FILE', help: 'keyring file: one base64 key per line, the first is primary (default: DIR/cluster.key, created)' },
+  { name: 'log-level', type: 'string', valueName: 'LEVEL', help: 'debug, info, warn or error', default: 'info', env: 'SHOAL_LOG_LEVEL' },
+];
+
+const nodeStart: Command = {
+  path: ['node', 'start'],
+  summary: 'Start a core node in the foreground. It serves the HTTP API and the cluster transport, and stops cleanly on SIGINT or SIGTERM.',
+  flags: startFlags,
+  positionals: [],
+  async run(args, io) {
+    const level = args.string('log-level') ?? 'info';
+    if (!isLogLevel(level)) throw new CliError(`--log-level must be debug, info, warn or error, got ${JSON.stringify(level)}`);
+    let config;
+    try {
+      config = validateNodeConfig(
+        {
+          name: args.string('name'),
+          cluster: args.string('cluster'),
+          host: args.string('host'),
+          clusterPort: args.int('cluster-port'),
+          httpPort: args.int('http-port'),
+          dataDir: args.string('data'),
+          keyFile: args.string('key-file'),
+        },
+        hostname(),
+      );
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message);
+      throw err;
+    }
+    const node = await startNode(config, nodeWorld({ logLevel: level }));
+    const say = (line: string): void => io.err(`${line}\n`);
+    say(`shoal: node ${config.name} is up: API http://${node.httpAddress}, cluster transport ${node.clusterAddress}, data ${config.dataDir}`);
+    if (node.created.keyFile) say(`shoal: created the cluster key ${node.created.keyFile}; give other nodes a copy as their --key-file`);
+    if (node.created.adminToken) say(`shoal: created the admin token ${node.created.adminToken} (mode 0600); shoal commands run with --data ${config.dataDir} read it`);
+    const signal = await io.stopSignal();
+    say(`shoal: ${signal}: stopping`);
+    await node.stop();
+    return 0;
+  },
+};
+
+interface NodeStatusBody {
+  name: string;
+  version: string;
+  cluster: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  addresses: { cluster: string; http: string };
+  peers: { node: string; address: string; state: string }[];
+}
+
+const nodeStatus: Command = {
+  path: ['node', 'status'],
+  summary: 'Show what a running node is and how it is doing (admin token needed).',
+  flags: clientFlags,
+  positionals: [],
+  async run(args, io) {
+    const body = (await apiClient(args).get('/api/v1/node')) as NodeStatusBody;
+    if (args.bool('json')) {
+      io.out(json(body));
+      return 0;
+    }
+    io.out(
+      fields([
+        ['name', body.name],
+        ['cluster', body.cluster],
+        ['version', body.version],
+        ['started', body.startedAt],
+        ['uptime', `${body.uptimeSeconds} s`],
+        ['http', body.addresses.http],
+        ['cluster transport', body.addresses.cluster],
+        ['peers', body.peers.length === 0 ? 'none' : body.peers.map((p) => `${p.node} (${p.state})`).join(', ')],
+      ]),
+    );
+    return 0;
+  },
+};
+
+export const nodeCommands: Command[] = [nodeStart, nodeStatus];

@@ -1,0 +1,63 @@
+/**
+ * `shoal`: the operator's command. Finds the command from the leading words, parses its flags,
+ * runs it, and turns any failure into one clear line on stderr with a non-zero exit status.
+ */
+import { commandHelp, parseArgs, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { CliError, type CliIO } from './io.js';
+import { keygen } from './cmd-keygen.js';
+import { nodeCommands } from './cmd-node.js';
+
+export const commands: Command[] = [keygen, ...nodeCommands];
+
+function overview(): string {
+  const lines = ['usage: shoal <command> [options]', '', 'commands:'];
+  for (const c of commands) lines.push(`  ${c.path.join(' ').padEnd(20)} ${c.summary.split('. ')[0]?.replace(/\.$/, '')}`);
+  lines.push('', "Run 'shoal <command> --help' for a command's options.");
+  return `${lines.join('\n')}\n`;
+}
+
+function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    const matches = c.path.every((word, i) => argv[i] === word);
+    if (matches && (!best || c.path.length > best.path.length)) best = c;
+  }
+  return best ? { command: best, rest: argv.slice(best.path.length) } : undefined;
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
+    io.out(overview());
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = commands.filter((c) => c.path[0] === argv[0]);
+    const hint = group.length > 0 ? `; '${argv[0]}' takes: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}` : "; run 'shoal --help'";
+    io.err(`shoal: unknown command '${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}'${hint}\n`);
+    return 2;
+  }
+  const { command, rest } = found;
+  const name = command.path.join(' ');
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(commandHelp(name, command.summary, command.flags, command.positionals));
+    return 0;
+  }
+  try {
+    const args = parseArgs(name, rest, command.flags, command.positionals, io.env);
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`shoal ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof CliError || (err instanceof Error && err.name !== 'Error' && err.name !== 'TypeError' && err.name !== 'RangeError')) {
+      io.err(`shoal ${name}: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    io.err(`shoal ${name}: unexpected error: ${e.message}\n${e.stack ?? ''}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * @shoal/cluster — the composition root of a core node.
+ */
+export * from './config.js';
+export * from './secrets.js';
+export * from './node.js';
+export * from './version.js';

@@ -1,0 +1,124 @@
+/**
+ * A core node: the composition root that wires the runtime, the secrets, storage, the actor
+ * system with its transport, and the HTTP API. Later subsystems (membership, ring, domain)
+ * plug in here.
+ *
+ * Start order: data directory and its lock → secrets → storage (with the node's identity) →
+ * actor system and transport → HTTP. Stop order is the reverse. A failure at any step undoes
+ * the steps before it and surfaces as one error.
+ */
+import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
+import { adminTokenAuthenticator, buildApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
+import { files, formatAddress, type Storage, type World } from '@shoal/runtime';
+import type { NodeConfig } from './config.js';
+import { registerActorMetrics } from './metrics.js';
+import { loadAdminToken, loadKeyring } from './secrets.js';
+import { shoalVersion } from './version.js';
+
+export class NodeStartError extends Error {
+  override name = 'NodeStartError';
+}
+
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly root: ActorRef<never>;
+  readonly net: ActorNet;
+  readonly storage: Storage;
+  readonly httpAddress: string;
+  readonly clusterAddress: string;
+  /** Secrets this start created (their paths are printed once). */
+  readonly created: { keyFile?: string; adminToken?: string };
+  readonly adminTokenPath: string;
+  status(): NodeStatus;
+  stop(): Promise<void>;
+}
+
+interface Identity {
+  name: string;
+  cluster: string;
+  createdAt: string;
+}
+
+/** A data directory belongs to one node: refuse to start it under another name or cluster. */
+async function checkIdentity(storage: Storage, config: NodeConfig, wallMs: number): Promise<void> {
+  const store = storage.store<Identity>('node');
+  const identity = store.get(['identity']);
+  if (identity === undefined) {
+    await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
+    return;
+  }
+  if (identity.name !== config.name || identity.cluster !== config.cluster) {
+    throw new NodeStartError(
+      `data directory ${config.dataDir} belongs to node ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name} --cluster ${identity.cluster}, or use another --data`,
+    );
+  }
+}
+
+export async function startNode(config: NodeConfig, world: World): Promise<RunningNode> {
+  const undo: (() => Promise<void> | void)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const step of undo.reverse()) await step();
+  };
+  try {
+    files.mkdirp(config.dataDir);
+    undo.push(files.lockPid(files.resolve(config.dataDir, 'node.pid')));
+    const keyring = loadKeyring(config.dataDir, config.keyFile, world.random);
+    const token = loadAdminToken(config.dataDir, world.random);
+    const storage = await world.openStorage(files.resolve(config.dataDir, 'db'));
+    undo.push(() => storage.close());
+    await checkIdentity(storage, config, world.clock.wallMs());
+
+    const log = world.logger.child({ node: config.name });
+    const root = startActors({ name: config.name, clock: world.clock, random: world.random, logger: log.child({ component: 'actors' }) });
+    const system = systemOf(root);
+    undo.push(() => system.stop());
+    const net = new ActorNet(system, { ...world, logger: log }, keyring.value, { cluster: config.cluster, listen: formatAddress(config.host, config.clusterPort) });
+    const clusterAddress = await net.start();
+    undo.push(() => net.stop());
+
+    const metrics = createMetrics({ labels: { node: config.name } });
+    registerActorMetrics(metrics, system, net);
+    const startedMs = world.clock.monoMs();
+    const startedAt = new Date(world.clock.wallMs()).toISOString();
+    let httpAddress = '';
+    const status = (): NodeStatus => ({
+      name: config.name,
+      version: shoalVersion,
+      cluster: config.cluster,
+      startedAt,
+      uptimeSeconds: Math.round((world.clock.monoMs() - startedMs) / 100) / 10,
+      addresses: { cluster: clusterAddress, http: httpAddress },
+      peers: net.peersInfo().map((p) => ({ node: p.node, address: p.address ?? '', state: p.state })),
+    });
+    const api = buildApi({ auth: adminTokenAuthenticator([token.value]), metrics, logger: log.child({ component: 'api' }), clock: world.clock, routes: [nodeRoutes(status)] });
+    await api.listen({ host: config.host, port: config.httpPort });
+    undo.push(() => api.close());
+    const bound = api.server.address();
+    httpAddress = formatAddress(config.host, typeof bound === 'object' && bound ? bound.port : config.httpPort);
+    log.info('node started', { http: httpAddress, cluster: clusterAddress, data: files.resolve(config.dataDir) });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      root,
+      net,
+      storage,
+      httpAddress,
+      clusterAddress,
+      created: { ...(keyring.created ? { keyFile: keyring.path } : {}), ...(token.created ? { adminToken: token.path } : {}) },
+      adminTokenPath: token.path,
+      status,
+      stop() {
+        stopping ??= (async () => {
+          log.info('node stopping');
+          await unwind();
+          log.info('node stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
