@@ -18,7 +18,12 @@ const benches: Record<string, () => Promise<Bench>> = {
   // Each entry imports lazily so one benchmark's dependencies do not load for another.
   actors: async () => {
     const { runLocal } = await import('./actors-local.js');
-    return (opts) => runLocal(opts.progress);
+    const { runRemote } = await import('./actors-remote.js');
+    return async (opts) => [...(opts.args.includes('--remote-only') ? [] : await runLocal(opts.progress)), ...(opts.args.includes('--local-only') ? [] : await runRemote(opts.progress))];
+  },
+  swim: async () => {
+    const { runSwim } = await import('./swim.js');
+    return (opts) => runSwim(opts);
   },
 };
 

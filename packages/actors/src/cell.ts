@@ -104,6 +104,7 @@ export class Cell {
       return;
     }
     box.push(msg, sender);
+    this.system.pendingMessages++;
     if (this.status === 'ready' && !this.inQueue) this.system.schedule(this);
   }
 
@@ -119,6 +120,7 @@ export class Cell {
       const msg = box.frontMessage();
       const sender = box.frontSender() as AnyRef | undefined;
       box.dropFront();
+      this.system.pendingMessages--;
       n++;
       this.invoke(msg, sender);
       if (this.status !== 'running') return n;

@@ -42,6 +42,8 @@ type Fn = (this: unknown, a: unknown, b: unknown, c?: unknown) => unknown;
 
 export interface SystemStats {
   actors: number;
+  /** Messages waiting in mailboxes. */
+  pendingMessages: number;
   runQueue: number;
   pendingQueries: number;
   monitors: number;
@@ -66,6 +68,8 @@ export class ActorSystem {
   private readonly queries: QueryTable;
   private readonly monitors: MonitorTable;
   private draining = false;
+  /** Engine: messages in all mailboxes (a remote transport slows its links when this is high). */
+  pendingMessages = 0;
   private deferred = false;
   private anonymousCount = 0;
   private router: RemoteRouter | undefined = undefined;
@@ -98,6 +102,7 @@ export class ActorSystem {
   stats(): SystemStats {
     return {
       actors: this.cells.size,
+      pendingMessages: this.pendingMessages,
       runQueue: this.runQueue.size,
       pendingQueries: this.queries.size,
       monitors: this.monitors.size,
@@ -288,6 +293,7 @@ export class ActorSystem {
 
   private finishStop(c: Cell, reason: DownReason): void {
     const leftovers = c.mailbox.takeAll();
+    this.pendingMessages -= leftovers.length;
     c.callAfterStop(leftovers);
     for (const e of leftovers) this.deadLetter('stopped', c.ref, e.message, e.sender as AnyRef | undefined);
     this.monitors.targetStopped(c, reason);

@@ -184,3 +184,40 @@ t.test('a restarted peer (new incarnation) replaces the old link', async (t) => 
   t.not(info?.incarnation, firstIncarnation, 'the new incarnation is linked');
   t.equal(info?.state, 'connected');
 });
+
+t.test('inbound flow control: a slow actor is not flooded into dead letters', async (t) => {
+  const a = await startNode('a', key, { batchItemsMax: 100 });
+  const b = await startNode('b', key, { inboundBacklogMax: 500 });
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  a.net.setPeerAddress('b', b.address);
+  let seen = 0;
+  spawn(
+    b.root,
+    (s: undefined) => {
+      // A slow consumer: 20 µs of work per message.
+      const until = performance.now() + 0.02;
+      while (performance.now() < until);
+      seen++;
+      return s;
+    },
+    'slow',
+    { mailboxMax: 2000 },
+  );
+  const slow = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['slow'] });
+  const total = 20_000;
+  for (let i = 0; i < total; i++) {
+    try {
+      dispatch(slow, i);
+    } catch (err) {
+      if (!(err instanceof OutboundQueueFullError)) throw err;
+      i--;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  await waitFor('all delivered', () => seen === total, 20_000);
+  t.equal(systemOf(b.root).deadLetters.total, 0, 'no message became a dead letter');
+  t.ok(b.net.stats.throttled > 0, `the receiver paused its link ${b.net.stats.throttled} times`);
+});

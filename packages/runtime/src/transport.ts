@@ -69,6 +69,14 @@ export interface Stream {
   send(frame: Uint8Array): void;
   /** Bytes queued but not yet handed to the network. */
   bufferedBytes(): number;
+  /**
+   * Stops delivering frames (and, where the transport can, stops reading, so the sender is
+   * slowed by the network's own flow control). Frames that arrive meanwhile are kept in order;
+   * the peer's close may not be seen until `resume` (a paused reader does not read the FIN).
+   */
+  pause(): void;
+  /** Delivers the frames kept while paused (then a close that came meanwhile), and resumes. */
+  resume(): void;
   /** Closes the stream; idempotent. */
   close(reason?: string): void;
   readonly closed: boolean;
@@ -105,28 +113,49 @@ export interface Transport {
  */
 export class StreamInbox {
   private handlers: StreamHandlers | undefined;
-  private early: Uint8Array[] = [];
+  /** Frames not yet delivered: before `attach`, or while paused. */
+  private held: Uint8Array[] = [];
+  private paused = false;
   private closedReason: string | undefined;
+  private closeDelivered = false;
 
   attach(handlers: StreamHandlers): void {
     if (this.handlers) throw new Error('stream handlers already attached');
     this.handlers = handlers;
-    const early = this.early;
-    this.early = [];
-    for (const frame of early) handlers.onFrame(frame);
-    if (this.closedReason !== undefined) handlers.onClose(this.closedReason);
+    this.flush();
   }
 
   frame(frame: Uint8Array): void {
     if (this.closedReason !== undefined) return;
-    if (this.handlers) this.handlers.onFrame(frame);
-    else this.early.push(frame);
+    if (this.handlers && !this.paused && this.held.length === 0) this.handlers.onFrame(frame);
+    else this.held.push(frame);
   }
 
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.flush();
+  }
+
+  /** A close is announced after the frames that arrived before it, paused or not. */
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    this.handlers?.onClose(reason);
+    this.paused = false;
+    this.flush();
+  }
+
+  private flush(): void {
+    const handlers = this.handlers;
+    if (!handlers) return;
+    while (this.held.length > 0 && !this.paused) handlers.onFrame(this.held.shift() as Uint8Array);
+    if (this.closedReason !== undefined && !this.closeDelivered && this.held.length === 0) {
+      this.closeDelivered = true;
+      handlers.onClose(this.closedReason);
+    }
   }
 
   drain(): void {

@@ -87,6 +87,15 @@ export class StreamEnd implements Stream {
     return this.buffered;
   }
 
+  /** Holds arriving frames at this end (the sender is not slowed: a simplification of TCP). */
+  pause(): void {
+    this.inbox.pause();
+  }
+
+  resume(): void {
+    this.inbox.resume();
+  }
+
   close(reason = 'closed by this side'): void {
     this.net.closeEnd(this, reason, `closed by peer (${reason})`, true);
   }

@@ -11,7 +11,13 @@
 import { Digest } from './seed.js';
 
 export class Trace {
-  private readonly kept: string[] = [];
+  /**
+   * The last `linesMax` lines in a ring (`start` is the oldest): dropping the oldest line of a
+   * full trace is O(1). (An array spliced at its head cost O(linesMax) per line, which made long
+   * runs spend most of their time moving the trace.)
+   */
+  private readonly ring: string[] = [];
+  private start = 0;
   private readonly digestState = new Digest();
   private total = 0;
 
@@ -21,13 +27,17 @@ export class Trace {
     const line = `${atMs.toFixed(3)} ${what}`;
     this.total++;
     this.digestState.add(line);
-    this.kept.push(line);
-    if (this.kept.length > this.linesMax) this.kept.splice(0, this.kept.length - this.linesMax);
+    if (this.ring.length < this.linesMax) {
+      this.ring.push(line);
+      return;
+    }
+    this.ring[this.start] = line;
+    this.start = (this.start + 1) % this.linesMax;
   }
 
-  /** Lines recorded so far (the last `linesMax` of them). */
+  /** Lines recorded so far (the last `linesMax` of them), oldest first. */
   get lines(): readonly string[] {
-    return this.kept;
+    return this.start === 0 ? this.ring : [...this.ring.slice(this.start), ...this.ring.slice(0, this.start)];
   }
 
   /** How many lines were recorded in all, kept or not. */
@@ -41,6 +51,7 @@ export class Trace {
   }
 
   tail(n: number): string[] {
-    return this.kept.slice(Math.max(0, this.kept.length - n));
+    const lines = this.lines;
+    return lines.slice(Math.max(0, lines.length - n));
   }
 }

@@ -106,6 +106,15 @@ export class Link {
     return this.stream.bufferedBytes();
   }
 
+  /** Stops reading (TCP flow control then slows the peer's sender); frames are kept in order. */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
   close(reason: string): void {
     this.stream.close(reason);
     this.finished(reason);

@@ -77,6 +77,9 @@ export class ActorNet implements RemoteRouter {
   private readonly inbound = new Set<Link>();
   private stopping = false;
   private sweeper: Timer | undefined;
+  /** Links paused for inbound flow control, and the timer that checks when to resume them. */
+  private readonly pausedLinks = new Set<Link>();
+  private resumeCheck: Timer | undefined;
 
   constructor(
     readonly system: ActorSystem,
@@ -125,6 +128,7 @@ export class ActorNet implements RemoteRouter {
   async stop(): Promise<void> {
     this.stopping = true;
     this.sweeper?.cancel();
+    this.resumeCheck?.cancel();
     this.system.detachRemote(this);
     for (const peer of this.peers.values()) {
       peer.retry?.cancel();
@@ -216,7 +220,11 @@ export class ActorNet implements RemoteRouter {
       throw new OutboundQueueFullError(`outbound queue to node ${node} is full (${this.settings.outboundQueueMax} messages): the peer is slow or unreachable`);
     }
     peer.queue.push(item);
-    this.schedulePump(peer);
+    // Latency: a lone message on an idle link goes out now; anything more waits for the turn's
+    // end and leaves in one frame with whatever else was queued meanwhile.
+    const link = peer.link;
+    if (peer.queue.size === 1 && link && !peer.pumpScheduled && link.bufferedBytes() === 0) this.sendChunk(peer, link);
+    else this.schedulePump(peer);
   }
 
   private schedulePump(peer: Peer): void {
@@ -437,6 +445,23 @@ export class ActorNet implements RemoteRouter {
       return;
     }
     for (const msg of batch.messages) this.dispatchInbound(link, msg);
+    if (this.system.pendingMessages > this.settings.inboundBacklogMax) this.throttle(link);
+  }
+
+  /** The mailboxes are full enough: stop reading this link until the actors catch up. */
+  private throttle(link: Link): void {
+    if (this.pausedLinks.has(link)) return;
+    this.pausedLinks.add(link);
+    this.stats.throttled++;
+    link.pause();
+    this.resumeCheck ??= every(this.world.clock, 1, () => {
+      if (this.system.pendingMessages > this.settings.inboundBacklogMax / 2 && !this.stopping) return;
+      this.resumeCheck?.cancel();
+      this.resumeCheck = undefined;
+      const links = [...this.pausedLinks];
+      this.pausedLinks.clear();
+      for (const l of links) if (!l.closed) l.resume();
+    });
   }
 
   private dispatchInbound(link: Link, msg: Message): void {

@@ -23,6 +23,12 @@ export interface NetSettings {
   reconnectMaxMs: number;
   /** Consecutive failed dials after which queued messages become dead letters. */
   unreachableAfterFailures: number;
+  /**
+   * Inbound flow control: while the local mailboxes hold more than this many messages, links
+   * stop reading (the peers' senders then back up to their outbound queues); they resume below
+   * half of it. Keeps remote senders from overflowing mailboxes into dead letters.
+   */
+  inboundBacklogMax: number;
 }
 
 export type NetOptions = Partial<NetSettings> & Pick<NetSettings, 'cluster' | 'listen'>;
@@ -36,4 +42,5 @@ export const netDefaults: Omit<NetSettings, 'cluster' | 'listen'> = {
   reconnectMinMs: 100,
   reconnectMaxMs: 5_000,
   unreachableAfterFailures: 3,
+  inboundBacklogMax: 20_000,
 };

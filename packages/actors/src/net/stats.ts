@@ -19,6 +19,8 @@ export interface NetStats {
   linksClosed: number;
   unexpected: number;
   inboundErrors: number;
+  /** Times a link was paused because local mailboxes were too full. */
+  throttled: number;
 }
 
 export function emptyNetStats(): NetStats {
@@ -41,6 +43,7 @@ export function emptyNetStats(): NetStats {
     linksClosed: 0,
     unexpected: 0,
     inboundErrors: 0,
+    throttled: 0,
   };
 }
 

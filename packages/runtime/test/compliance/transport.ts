@@ -7,7 +7,8 @@
  * order in both directions, frames and a close that arrive before `attach` are buffered, close
  * seen by both sides, send after close throws StreamClosedError, an oversize frame closes the
  * stream, closing a listener closes its streams and refuses new ones, connecting to nothing or
- * with an aborted signal rejects with ConnectError, bufferedBytes drains.
+ * with an aborted signal rejects with ConnectError, bufferedBytes drains, pause holds frames
+ * in order and resume delivers them.
  *
  * The harness supplies two transports on distinct hosts (or the same loopback host) and three
  * ways to wait — for a promise, for a condition, for a while — so that the simulator can run
@@ -163,6 +164,28 @@ const transportCases: Record<string, (t: Test, make: MakeTransportPair) => Promi
     t.equal(sink.frames.length, 1, 'frames that arrived before a close are kept');
     t.not(sink.closed, undefined, 'and the close follows them at attach');
     await h.settle(late.listener.close());
+    await h.settle(listener.close());
+  }),
+
+  'streams: pause holds frames in order, resume delivers them and a close that came meanwhile': (t, make) => withPair(make, async (h) => {
+    const { listener, client, server } = await connectPair(h);
+    const atServer = new Sink().attachTo(server);
+    client.send(frame(0, 10));
+    await h.waitFor(() => atServer.frames.length === 1, 'the first frame');
+    server.pause();
+    for (let i = 1; i < 6; i++) client.send(frame(i, 10 + i));
+    await h.idle(100);
+    t.equal(atServer.frames.length, 1, 'nothing is delivered while paused');
+    server.resume();
+    await h.waitFor(() => atServer.frames.length === 6, 'the held frames');
+    t.same(atServer.frames.map((f) => f.byteLength), [10, 11, 12, 13, 14, 15], 'in order, none lost');
+    server.pause();
+    client.send(frame(7, 7));
+    client.close();
+    await h.idle(100);
+    server.resume();
+    await h.waitFor(() => atServer.closed !== undefined, 'the close after resume');
+    t.equal(atServer.frames.length, 7, 'frames before the close are delivered first');
     await h.settle(listener.close());
   }),
 

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench -- swim [--quick] [--sizes 5,10,20,50] [--reps 3]`: Shoal's SWIM processes
+ * beside HashiCorp Serf agents (Debian package `serf`, installed with apt-get if missing) on
+ * 127.0.0.1, the same timings on both sides (Serf's `-profile=lan` is memberlist's LAN config,
+ * which is Shoal's `lan` preset) and both encrypting with AES-256-GCM.
+ *
+ * Per cluster size N, for each system in turn (never both at once), `reps` repetitions of:
+ * - cold start, spawned: the seed agent is up; N − 1 agents are spawned at once, each joining the
+ *   seed; time from the spawn until every agent lists N alive (includes process start-up);
+ * - cold start, joined: N agents already up and alone; each is told to join the seed at once
+ *   (Shoal: `join` on stdin; Serf: RPC `join`); time until every agent lists N alive;
+ * - kill -9 of one member; time until every other lists it failed (Shoal: dead);
+ * - graceful leave of one member; time until every other lists it left;
+ * - one new member, already up, told to join; time until every agent lists it alive;
+ * - idle, in the first repetition: CPU per member over `idleMs` after 5 s of quiet (from
+ *   /proc/PID/stat) and resident memory (VmRSS), medians over the members.
+ * States are polled every `pollMs` (50 ms; 100 ms at N = 50) from every agent: Shoal's
+ * `members` command, Serf's RPC `members` (what `serf members -format json` prints), so a figure
+ * is late by up to one poll on both sides alike. Reported: medians over the repetitions.
+ *
+ * CPU placement: no pinning; every process (agents and this one) shares the machine's CPUs
+ * (`nproc` is printed). Every process started is ended by its PID; the run checks none is left.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Keyring, formatKeyringFile } from '@shoal/wire';
+import type { Row } from './report.js';
+import { serfAvailable, serfSystem, shoalSystem, type Agent, type AgentSystem, type State } from './swim-agents.js';
+
+interface Figures {
+  coldSpawnMs: number[];
+  coldJoinMs: number[];
+  killMs: number[];
+  leaveMs: number[];
+  joinOneMs: number[];
+  idleCpuPct: number[];
+  idleRssMiB: number[];
+}
+
+const waitMaxMs = 60_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Polls every agent until `done(views)` holds; returns the ms since `t0`. */
+async function until(agents: readonly Agent[], t0: number, pollMs: number, done: (views: (Map<string, State> | undefined)[]) => boolean): Promise<number> {
+  for (;;) {
+    const views = await Promise.all(agents.map((a) => a.members().catch(() => undefined)));
+    const now = performance.now();
+    if (done(views)) return now - t0;
+    if (now - t0 > waitMaxMs) {
+      const seen = views.map((v, i) => `${agents[i]?.name}: ${v ? [...v].map(([k, st]) => `${k}=${st}`).join(',') : '(no answer)'}`);
+      throw new Error(`condition not reached within ${waitMaxMs} ms; views: ${seen.join('; ')}`);
+    }
+    await sleep(pollMs);
+  }
+}
+
+const allAlive = (names: readonly string[]) => (views: (Map<string, State> | undefined)[]) =>
+  views.every((v) => v !== undefined && names.every((n) => v.get(n) === 'alive'));
+const allSee = (name: string, state: State) => (views: (Map<string, State> | undefined)[]) => views.every((v) => v !== undefined && v.get(name) === state);
+
+class Run {
+  readonly agents: Agent[] = [];
+  constructor(
+    private readonly system: AgentSystem,
+    private readonly basePort: number,
+  ) {}
+
+  name(i: number): string {
+    return `${this.system.name}${i}`;
+  }
+
+  async start(i: number, seed?: string): Promise<Agent> {
+    const a = await this.system.start(this.name(i), this.basePort + i, seed);
+    this.agents.push(a);
+    return a;
+  }
+
+  seedAddress(): string {
+    return `127.0.0.1:${this.basePort}`;
+  }
+
+  async endAll(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.end()));
+  }
+}
+
+async function idle(agents: readonly Agent[], idleMs: number): Promise<{ cpuPct: number; rssMiB: number }> {
+  await sleep(5000);
+  const before = agents.map((a) => a.usage());
+  const t0 = performance.now();
+  await sleep(idleMs);
+  const dt = (performance.now() - t0) / 1000;
+  const after = agents.map((a) => a.usage());
+  const cpu = after.map((u, i) => ((u.cpuSec - (before[i] as { cpuSec: number }).cpuSec) / dt) * 100);
+  return { cpuPct: median(cpu), rssMiB: median(after.map((u) => u.rssBytes / 1048576)) };
+}
+
+async function coldJoined(system: AgentSystem, n: number, basePort: number, pollMs: number): Promise<number> {
+  const run = new Run(system, basePort);
+  try {
+    await Promise.all(Array.from({ length: n }, (_, i) => run.start(i)));
+    const names = run.agents.map((a) => a.name);
+    const t0 = performance.now();
+    await Promise.all(run.agents.filter((a) => a.name !== run.name(0)).map((a) => a.join(run.seedAddress())));
+    return await until(run.agents, t0, pollMs, allAlive(names));
+  } finally {
+    await run.endAll();
+  }
+}
+
+async function lifecycle(system: AgentSystem, n: number, basePort: number, pollMs: number, f: Figures, idleMs: number): Promise<void> {
+  const run = new Run(system, basePort);
+  try {
+    await run.start(0);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => run.start(i + 1, run.seedAddress())));
+    const names = Array.from({ length: n }, (_, i) => run.name(i));
+    f.coldSpawnMs.push(await until(run.agents, t0, pollMs, allAlive(names)));
+    if (idleMs > 0) {
+      const u = await idle(run.agents, idleMs);
+      f.idleCpuPct.push(u.cpuPct);
+      f.idleRssMiB.push(u.rssMiB);
+    }
+    const victim = run.agents[n - 1] as Agent;
+    let live = run.agents.filter((a) => a !== victim);
+    const tKill = performance.now();
+    victim.kill();
+    f.killMs.push(await until(live, tKill, pollMs, allSee(victim.name, 'failed')));
+    const leaver = live[live.length - 1] as Agent;
+    live = live.filter((a) => a !== leaver);
+    const tLeave = performance.now();
+    const leaving = leaver.leave();
+    f.leaveMs.push(await until(live, tLeave, pollMs, allSee(leaver.name, 'left')));
+    await leaving;
+    const fresh = await run.start(n);
+    const tJoin = performance.now();
+    await fresh.join(run.seedAddress());
+    f.joinOneMs.push(await until([...live, fresh], tJoin, pollMs, allSee(fresh.name, 'alive')));
+  } finally {
+    await run.endAll();
+  }
+}
+
+function ensureSerf(progress: (msg: string) => void): string | undefined {
+  const have = serfAvailable();
+  if (have) return have;
+  progress('serf not found: apt-get update && apt-get install -y serf');
+  try {
+    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
+    execFileSync('apt-get', ['install', '-y', 'serf'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } catch (err) {
+    progress(`could not install serf: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return serfAvailable();
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function measure(system: AgentSystem, n: number, reps: number, idleMs: number, portBase: number, progress: (m: string) => void): Promise<Figures> {
+  const f: Figures = { coldSpawnMs: [], coldJoinMs: [], killMs: [], leaveMs: [], joinOneMs: [], idleCpuPct: [], idleRssMiB: [] };
+  const pollMs = n >= 50 ? 100 : 50;
+  for (let r = 0; r < reps; r++) {
+    const base = portBase + (r % 4) * 120;
+    await lifecycle(system, n, base, pollMs, f, r === 0 ? idleMs : 0);
+    f.coldJoinMs.push(await coldJoined(system, n, base + 60, pollMs));
+    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.at(-1)?.toFixed(0)} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)} ms`);
+  }
+  return f;
+}
+
+export async function runSwim(opts: { args: string[]; progress(msg: string): void }): Promise<Row[]> {
+  const { args, progress } = opts;
+  const quick = args.includes('--quick');
+  const sizes = (option(args, '--sizes') ?? (quick ? '5,10' : '5,10,20,50')).split(',').map(Number);
+  const reps = Number(option(args, '--reps') ?? (quick ? 1 : 3));
+  const idleMs = quick ? 5000 : 15_000;
+  const serfVersion = ensureSerf(progress);
+  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-bench-swim-'));
+  const key = randomBytes(32);
+  const keyFile = path.join(dir, 'cluster.key');
+  writeFileSync(keyFile, formatKeyringFile(new Keyring([key])));
+  progress(`${cpus().length} CPUs, no pinning; ${serfVersion ?? 'serf unavailable'}; node ${process.version}`);
+  const rows: Row[] = [];
+  for (const n of sizes) {
+    const shoal = await measure(shoalSystem(keyFile), n, reps, idleMs, 24_000, progress);
+    const serf = serfVersion ? await measure(serfSystem(key.toString('base64')), n, reps, idleMs, 30_000, progress) : undefined;
+    rows.push(...rowsFor(n, shoal, serf, serfVersion ?? 'serf (unavailable)'));
+  }
+  return rows;
+}
+
+function rowsFor(n: number, shoal: Figures, serf: Figures | undefined, serfName: string): Row[] {
+  const base = serfName.replace(/^Serf /, 'serf ');
+  const s = (xs: number[] | undefined): number | null => (xs && xs.length > 0 ? median(xs) / 1000 : null);
+  const row = (metric: string, value: number, baselineValue: number | null, unit: string, target: string, note = ''): Row => ({
+    bench: 'swim',
+    metric: `N=${n} ${metric}`,
+    value,
+    unit,
+    baseline: base,
+    baseline_value: baselineValue,
+    target,
+    note,
+  });
+  const noteOf = (xs: number[]): string => (xs.length > 1 ? `range ${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)} s` : '');
+  return [
+    row('cold start (spawn), all see all', median(shoal.coldSpawnMs) / 1000, s(serf?.coldSpawnMs), 's', '<= serf', noteOf(shoal.coldSpawnMs)),
+    row('cold start (join cmd), all see all', median(shoal.coldJoinMs) / 1000, s(serf?.coldJoinMs), 's', '<= serf', noteOf(shoal.coldJoinMs)),
+    row('kill -9, all see failed', median(shoal.killMs) / 1000, s(serf?.killMs), 's', '<= serf', noteOf(shoal.killMs)),
+    row('graceful leave, all see left', median(shoal.leaveMs) / 1000, s(serf?.leaveMs), 's', '<= serf', noteOf(shoal.leaveMs)),
+    row('join one, all see it', median(shoal.joinOneMs) / 1000, s(serf?.joinOneMs), 's', '<= serf', noteOf(shoal.joinOneMs)),
+    row('idle CPU per member', median(shoal.idleCpuPct), serf ? median(serf.idleCpuPct) : null, '%', '<= 1'),
+    row('idle RSS per member', median(shoal.idleRssMiB), serf ? median(serf.idleRssMiB) : null, 'MiB', '<= 60'),
+  ];
+}
