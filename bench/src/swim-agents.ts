@@ -283,7 +283,8 @@ class SerfAgent implements Agent {
 
 export function serfAvailable(): string | undefined {
   try {
-    return execFileSync('serf', ['version'], { encoding: 'utf8' }).split('\n')[0];
+    const v = execFileSync('serf', ['version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+    return `serf ${v.replace(/^Serf\s+/, '')}`;
   } catch {
     return undefined;
   }

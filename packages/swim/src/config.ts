@@ -1,64 +1,118 @@
 /**
  * SWIM + Lifeguard configuration. Every field has a unit, a default and the reason for it;
- * presets bundle them (`lan` = memberlist's DefaultLANConfig so that comparisons with Serf are
- * fair, `local` for loopback clusters, `test` for fast simulations). `swimConfig(preset, over)`
- * validates once and freezes.
+ * presets bundle them (`lan` = memberlist's DefaultLANConfig, i.e. Serf's `-profile=lan`, so that
+ * comparisons with Serf are fair; `local` for loopback clusters and tests). `swimConfig(preset,
+ * overrides)` validates once and freezes.
  *
- * Formulas (memberlist and Lifeguard, Dadgar et al. 2017):
- * - protocol period = probeIntervalMs × (healthScore + 1); probe timeout = probeTimeoutMs × (healthScore + 1)
- * - suspicion min = suspicionMult × max(1, log10(n)) × probeIntervalMs; max = suspicionMaxTimeoutMult × min
- * - suspicion timeout after c confirmations = max(min, max − log(c+1)/log(k+1) × (max − min)), k = suspicionMult − 2
- * - retransmit limit = retransmitMult × ceil(log10(n + 1))
- * - push-pull interval grows as the cluster passes 32 members: × (ceil(log2(n) − log2(32)) + 1)
+ * Formulas (memberlist and Lifeguard, Dadgar, Phillips, Currey 2017), with h the local health
+ * score (0 … healthMax − 1) and n the number of live members (this node included):
+ * - protocol period = probeIntervalMs × (h + 1); direct-ack timeout = probeTimeoutMs × (h + 1)
+ * - suspicion min = suspicionMult × max(1, log10 n) × probeIntervalMs; max = suspicionMaxTimeoutMult × min
+ * - suspicion timeout after c independent confirmations = max(min, max − log(c+1)/log(k+1) × (max − min)),
+ *   k = suspicionMult − 2 (0 when n − 2 < k); with Lifeguard off it is always min
+ * - retransmissions of a broadcast = retransmitMult × ceil(log10(n + 1))
+ * - push-pull interval = pushPullIntervalMs × (ceil(log2 n − log2 32) + 1) once n > 32
+ * - event-loop lag above lagThresholdMs adds ceil(lag / probeIntervalMs) to h
+ *
+ * The `lan` values are memberlist's; the fields memberlist lacks (reconnect, remember times, lag,
+ * limits, join retry) follow Serf's agent defaults where it has one and say why otherwise.
  */
 
 export class SwimConfigError extends Error {
   override name = 'SwimConfigError';
 }
 
+/** Hard ceiling of `membersMax`: the push-pull frame limits are derived from it (codec.ts). */
+export const membersMaxCeiling = 10_000;
+/** Smallest `packetBytesMax`: the largest probe message plus the largest `alive` must fit (codec test). */
+export const packetBytesMin = 1200;
+
 export interface SwimConfig {
-  /** One protocol period: one member probed per period. Lower detects faster, costs more packets. */
+  /**
+   * One protocol period, ms: one member probed per period (SWIM's T'). Lower detects failures
+   * sooner and costs more packets. lan 1000 (memberlist ProbeInterval).
+   */
   readonly probeIntervalMs: number;
-  /** How long to wait for a direct ack before asking others (must be < probeIntervalMs; ~99th percentile RTT). */
+  /**
+   * Wait for a direct ack before asking others, ms; must be below probeIntervalMs. Set it to the
+   * 99th percentile round trip (including a busy peer's scheduling). lan 500.
+   */
   readonly probeTimeoutMs: number;
-  /** Members asked to probe indirectly after a missed ack (SWIM's k). More = fewer false positives, more traffic. */
+  /**
+   * Members asked to probe indirectly after a missed ack (SWIM's k). More means fewer false
+   * positives from one bad path, and more packets per failed probe. lan 3.
+   */
   readonly indirectChecks: number;
-  /** Scales the suspicion timeout; also sets k = suspicionMult − 2 expected confirmations. */
+  /**
+   * Scales the suspicion timeout (see the formulas); also sets k = suspicionMult − 2, the
+   * confirmations that bring a suspicion down to its minimum. lan 4.
+   */
   readonly suspicionMult: number;
-  /** Upper bound of the suspicion timeout as a multiple of its minimum (Lifeguard's starting point). */
+  /**
+   * Lifeguard's starting suspicion timeout as a multiple of the minimum: how long a suspect with
+   * no independent confirmation has to refute. Higher means fewer false positives, slower
+   * detection when confirmations are missing. lan 6.
+   */
   readonly suspicionMaxTimeoutMult: number;
-  /** Broadcast retransmissions = retransmitMult × ceil(log10(n+1)). */
+  /** Broadcast retransmissions = retransmitMult × ceil(log10(n+1)); higher = surer, more bytes. lan 4. */
   readonly retransmitMult: number;
-  /** Interval of piggyback-only gossip packets. */
+  /** Interval of piggyback-only gossip rounds, ms. Lower spreads news faster. lan 200. */
   readonly gossipIntervalMs: number;
-  /** Members each gossip round is sent to. */
+  /** Members each gossip round is sent to (fan-out). lan 3. */
   readonly gossipNodes: number;
-  /** Dead members still receive gossip for this long, so a falsely accused member learns it quickly. */
+  /**
+   * Dead members still receive gossip for this long, ms, so a falsely declared member learns it
+   * and refutes quickly. lan 30 000 (memberlist GossipToTheDeadTime).
+   */
   readonly gossipToTheDeadMs: number;
-  /** Full state exchange with a random member over a stream; 0 disables. Anti-entropy for lost gossip. */
+  /**
+   * Full state exchange with one random live member over a stream, ms; 0 disables. Anti-entropy
+   * for news lost with packets; scaled up past 32 members. lan 30 000.
+   */
   readonly pushPullIntervalMs: number;
-  /** Try a push-pull with a random dead (not left) member this often, so partitions heal by themselves; 0 disables. */
+  /**
+   * Push-pull with one random dead (not left) member this often (× 0.5–1.5 jitter), ms; 0
+   * disables. This is how partitions heal with no operator (Serf's reconnect, 30 s there; 5 s
+   * here because a remembered dead member costs one stream attempt per interval per node).
+   */
   readonly reconnectIntervalMs: number;
-  /** Forget dead members after this long (and stop trying to reconnect them). */
+  /** Forget dead members after this long, ms, and stop trying to reconnect them. lan 24 h (Serf's ReconnectTimeout). */
   readonly deadRememberMs: number;
-  /** Forget members that left gracefully after this long. */
+  /** Forget members that left gracefully after this long, ms. lan 1 h. */
   readonly leftRememberMs: number;
-  /** Lifeguard local health multiplier cap (memberlist's AwarenessMaxMultiplier): scores 0 … healthMax − 1. */
+  /**
+   * Lifeguard local health cap (memberlist AwarenessMaxMultiplier): the score lives in
+   * 0 … healthMax − 1, stretching the protocol period up to healthMax ×. lan 8.
+   */
   readonly healthMax: number;
-  /** A timer firing this much later than asked counts as event-loop starvation and raises the health score. */
+  /**
+   * A shell timer firing this much later than asked, ms, counts as event-loop starvation: the
+   * health score rises, and the overdue deadlines are decided only after pending packets were
+   * read (a starved process doubts itself before it accuses others). lan 250.
+   */
   readonly lagThresholdMs: number;
-  /** Lifeguard on/off (off = plain SWIM: fixed timeouts, suspicion at max, no nacks), for comparisons. */
+  /**
+   * Lifeguard on (default) or off (plain SWIM: fixed suspicion timeout at its minimum, no
+   * confirmations, no nacks, no health score, no buddy suspicion in probes, no lag input). Off
+   * exists to measure what Lifeguard buys.
+   */
   readonly lifeguard: boolean;
-  /** Largest UDP packet built (bytes, after encryption overhead is accounted by the shell). */
+  /** Largest UDP packet sent, bytes, after sealing (memberlist UDPBufferSize). lan 1400: under any LAN MTU. */
   readonly packetBytesMax: number;
-  /** Bound on queued broadcasts; beyond it the most-transmitted are dropped. */
+  /** Queued broadcasts, at most; beyond it the most-transmitted are dropped. lan 4096. */
   readonly broadcastQueueMax: number;
-  /** Bound on known members (alive + remembered dead/left); new names beyond it are ignored. */
+  /** Known members (any state), at most; new names beyond it are ignored. lan 10 000 (= ceiling). */
   readonly membersMax: number;
-  /** Bound on outstanding indirect probes we perform for others. */
+  /** Outstanding indirect probes we run for others, at most; more requests are ignored. lan 1024. */
   readonly indirectPendingMax: number;
-  /** Time to let a leave broadcast spread before the node stops. */
+  /** After leave(), keep gossiping this long, ms, so the leave reaches everyone before we stop. lan 1000. */
   readonly leavePropagateMs: number;
+  /** Connect + exchange deadline of one push-pull, ms (memberlist TCPTimeout). lan 10 000. */
+  readonly pushPullTimeoutMs: number;
+  /** Background join: first retry delay, ms; doubles per failed round (± 25 % jitter). lan 1000. */
+  readonly joinRetryMinMs: number;
+  /** Background join: longest retry delay, ms. lan 30 000. */
+  readonly joinRetryMaxMs: number;
 }
 
 const lan: SwimConfig = {
@@ -80,15 +134,21 @@ const lan: SwimConfig = {
   lifeguard: true,
   packetBytesMax: 1400,
   broadcastQueueMax: 4096,
-  membersMax: 10_000,
+  membersMax: membersMaxCeiling,
   indirectPendingMax: 1024,
   leavePropagateMs: 1000,
+  pushPullTimeoutMs: 10_000,
+  joinRetryMinMs: 1000,
+  joinRetryMaxMs: 30_000,
 };
 
 /** memberlist's LAN defaults (probe 1 s, timeout 500 ms, 3 indirect, suspicion ×4 up to ×6, gossip 200 ms to 3, push-pull 30 s, health cap 8). */
 export const lanPreset: SwimConfig = Object.freeze({ ...lan });
 
-/** Loopback clusters: faster detection, still well above loopback latencies. */
+/**
+ * Loopback clusters (tests, one machine): twice as fast, still far above loopback round trips
+ * (≈ 0.1 ms) and ordinary event-loop hiccups (the timeout is 200 ms).
+ */
 export const localPreset: SwimConfig = Object.freeze({
   ...lan,
   probeIntervalMs: 500,
@@ -98,30 +158,45 @@ export const localPreset: SwimConfig = Object.freeze({
   reconnectIntervalMs: 2_000,
   gossipToTheDeadMs: 15_000,
   leavePropagateMs: 500,
+  pushPullTimeoutMs: 5_000,
+  joinRetryMinMs: 500,
 });
 
 export const presets = { lan: lanPreset, local: localPreset } as const;
 export type PresetName = keyof typeof presets;
 
-function positive(name: string, v: number, integer = false): void {
+export function isPresetName(s: string): s is PresetName {
+  return Object.hasOwn(presets, s);
+}
+
+function nonNegative(name: string, v: number, integer: boolean): void {
   if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
     throw new SwimConfigError(`${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got ${v}`);
   }
 }
 
+function check(ok: boolean, sentence: string): void {
+  if (!ok) throw new SwimConfigError(sentence);
+}
+
+/** A validated, frozen configuration: a preset (or a config) with overrides. Throws SwimConfigError. */
 export function swimConfig(base: SwimConfig | PresetName = 'lan', overrides: Partial<SwimConfig> = {}): SwimConfig {
   const c: SwimConfig = { ...(typeof base === 'string' ? presets[base] : base), ...overrides };
   for (const [k, v] of Object.entries(c)) {
-    if (typeof v === 'number') positive(k, v, !k.endsWith('Ms'));
+    if (typeof v === 'number') nonNegative(k, v, !k.endsWith('Ms'));
   }
-  if (c.probeIntervalMs <= 0) throw new SwimConfigError('probeIntervalMs must be positive');
-  if (c.probeTimeoutMs <= 0 || c.probeTimeoutMs >= c.probeIntervalMs) {
-    throw new SwimConfigError(`probeTimeoutMs (${c.probeTimeoutMs}) must be positive and below probeIntervalMs (${c.probeIntervalMs})`);
-  }
-  if (c.suspicionMult < 1) throw new SwimConfigError('suspicionMult must be at least 1');
-  if (c.suspicionMaxTimeoutMult < 1) throw new SwimConfigError('suspicionMaxTimeoutMult must be at least 1');
-  if (c.healthMax < 1) throw new SwimConfigError('healthMax must be at least 1');
-  if (c.gossipIntervalMs <= 0) throw new SwimConfigError('gossipIntervalMs must be positive');
-  if (c.packetBytesMax < 512 || c.packetBytesMax > 65_000) throw new SwimConfigError('packetBytesMax must be between 512 and 65000');
+  check(c.probeIntervalMs > 0, 'probeIntervalMs must be positive');
+  check(c.probeTimeoutMs > 0 && c.probeTimeoutMs < c.probeIntervalMs, `probeTimeoutMs (${c.probeTimeoutMs}) must be positive and below probeIntervalMs (${c.probeIntervalMs})`);
+  check(c.suspicionMult >= 1, 'suspicionMult must be at least 1');
+  check(c.suspicionMaxTimeoutMult >= 1, 'suspicionMaxTimeoutMult must be at least 1');
+  check(c.retransmitMult >= 1, 'retransmitMult must be at least 1');
+  check(c.healthMax >= 1, 'healthMax must be at least 1');
+  check(c.gossipIntervalMs > 0, 'gossipIntervalMs must be positive');
+  check(c.packetBytesMax >= packetBytesMin && c.packetBytesMax <= 65_000, `packetBytesMax must be between ${packetBytesMin} and 65000`);
+  check(c.membersMax >= 1 && c.membersMax <= membersMaxCeiling, `membersMax must be between 1 and ${membersMaxCeiling}`);
+  check(c.indirectPendingMax >= 1 && c.broadcastQueueMax >= 1, 'indirectPendingMax and broadcastQueueMax must be at least 1');
+  check(c.pushPullTimeoutMs > 0, 'pushPullTimeoutMs must be positive');
+  check(c.joinRetryMinMs > 0 && c.joinRetryMaxMs >= c.joinRetryMinMs, 'joinRetryMinMs must be positive and at most joinRetryMaxMs');
+  check(typeof c.lifeguard === 'boolean', 'lifeguard must be a boolean');
   return Object.freeze(c);
 }

@@ -1,18 +1,35 @@
 /**
  * The SWIM + Lifeguard protocol core: a deterministic state machine with no I/O.
  *
- * Inputs are method calls carrying the current monotonic time: `tick` (timers), `receive` (a
- * decoded packet), `mergeRemoteState` (a push-pull exchange), `join`, `leave`, `updateMeta`,
- * `reportLag`. Each returns the effects to perform: packets to send, push-pull exchanges to run,
- * member events to publish. `nextDeadlineMs()` tells the shell when to call `tick` next. The
- * simulator drives this class directly through the shell; nothing here reads a clock.
+ * Algorithm (SWIM, Das, Gupta, Motivala 2002; Lifeguard, Dadgar, Phillips, Currey 2017; the
+ * details follow hashicorp/memberlist): every protocol period the node pings one member, taken
+ * in shuffled round-robin order; without an ack by the probe timeout it asks `indirectChecks`
+ * others to ping it (ping-req, with nacks under Lifeguard); without any ack by the end of the
+ * period it suspects the member. A suspicion is disseminated and times out into `dead` unless
+ * the member refutes it with a higher incarnation. Membership news rides on every packet
+ * (piggybacking) and on gossip rounds every `gossipIntervalMs` to `gossipNodes` members, each
+ * item retransmitted `retransmitMult × ceil(log10(n+1))` times. A periodic push-pull exchanges
+ * full state with one member (anti-entropy), and a reconnect push-pull with one dead member
+ * heals partitions. Lifeguard adds the local health score (awareness.ts) that stretches the
+ * period and timeout, the confirmation-shrunk suspicion timeout (suspicion.ts) and the buddy
+ * system (a suspect's probe carries the suspicion, so it can refute at once).
+ *
+ * Interface: inputs are method calls carrying the current monotonic time — `tick` (timers),
+ * `receive` (a decoded packet), `mergeRemoteState` (a push-pull), `join`, `leave`,
+ * `updateMeta`, `reportLag`. Each returns the effects to perform: packets to send, push-pulls
+ * to run, member events to publish. `nextDeadlineMs()` says when to call `tick` next.
+ *
+ * Invariants: every packet the core asks for fits `packetBytesMax` (the piggyback budget uses
+ * the shell's real encoded sizes and overheads); the core keeps bounded state (members ≤
+ * membersMax, broadcasts ≤ broadcastQueueMax, indirect probes ≤ indirectPendingMax); nothing
+ * here reads a clock or a random source other than the injected one.
  */
 import type { Random } from '@shoal/runtime';
-import { applyHealthDelta, failedProbeDelta, scaleByHealth } from './awareness.js';
+import { applyHealthDelta, failedProbeDelta, lagDelta, nackTimeoutFraction, scaleByHealth } from './awareness.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast.js';
 import type { SwimConfig } from './config.js';
-import { MemberTable, publicMember, snapshotOf, type Member, type MemberRecord } from './members.js';
-import type { MemberMeta, MemberSnapshot, SwimMessage } from './messages.js';
+import { isLive, MemberTable, publicMember, snapshotOf, type Member, type MemberRecord, type StateCounts } from './members.js';
+import type { MemberMeta, MemberSnapshot, MemberState, SwimMessage } from './messages.js';
 import { probeDeadline, probeStep, type IndirectProbe, type ProbeState } from './probe.js';
 import { aliveNode, assertNever, deadNode, emptyStats, expireSuspicion, suspectNode, type Ctx, type MemberEventKind, type SwimStats } from './state.js';
 
@@ -31,11 +48,10 @@ export interface CoreOptions {
   name: string;
   meta: MemberMeta;
   random: Random;
-  /** Encoded size of one message in a packet (bytes), for the piggyback budget. */
+  /** Bytes one message adds to a packet (its encoded id and body). */
   measure(msg: SwimMessage): number;
-  /** Fixed bytes per packet (framing and encryption) and per message in it. */
+  /** Fixed bytes of one packet (frame header and encryption). */
   packetOverheadBytes: number;
-  perMessageBytes: number;
   nowMs: number;
   /** Starting incarnation (0 for a fresh process; refutation raises it as needed). */
   incarnation?: number;
@@ -55,13 +71,15 @@ export class SwimCore {
   private nextPushPullMs: number;
   private nextReconnectMs: number;
   private nextReapMs: number;
+  private readonly selfSinceMs: number;
+  /** Time of the input being handled (for eager gossip). */
+  private nowMs: number;
+  private lastGossipMs = -Infinity;
 
   constructor(private readonly opts: CoreOptions) {
     this.config = opts.config;
     this.random = opts.random;
     this.broadcasts = new BroadcastQueue(opts.config.broadcastQueueMax);
-    const table = new MemberTable(opts.random);
-    const core = this;
     this.ctx = {
       config: opts.config,
       selfName: opts.name,
@@ -69,12 +87,14 @@ export class SwimCore {
       selfMeta: opts.meta,
       leaving: false,
       health: 0,
-      table,
+      table: new MemberTable(opts.random),
       stats: emptyStats(),
-      broadcast: (key, msg) => core.broadcasts.queue(key, msg, opts.measure(msg)),
-      emit: (kind, r) => core.effects.push({ kind: 'event', event: { kind, member: publicMember(r) } }),
+      broadcast: (key, msg) => this.queueBroadcast(key, msg),
+      emit: (kind, r) => this.effects.push({ kind: 'event', event: { kind, member: publicMember(r) } }),
     };
     const now = opts.nowMs;
+    this.nowMs = now;
+    this.selfSinceMs = now;
     // Spread periodic work over the first interval so restarted clusters do not beat in step.
     this.nextProbeMs = now + this.random.float() * this.config.probeIntervalMs;
     this.nextGossipMs = now + this.random.float() * this.config.gossipIntervalMs;
@@ -94,6 +114,15 @@ export class SwimCore {
     return this.ctx.selfIncarnation;
   }
 
+  get meta(): MemberMeta {
+    return this.ctx.selfMeta;
+  }
+
+  get leaving(): boolean {
+    return this.ctx.leaving;
+  }
+
+  /** Lifeguard local health score, 0 (healthy) … healthMax − 1. */
   get health(): number {
     return this.ctx.health;
   }
@@ -106,20 +135,27 @@ export class SwimCore {
     return this.broadcasts.size;
   }
 
+  /** Members by state, this node included (alive, or left once leaving). */
+  counts(): StateCounts {
+    const c = { ...this.ctx.table.counts };
+    c[this.selfState()]++;
+    return c;
+  }
+
   /** Every known member, this node first. */
-  members(nowMs: number): Member[] {
-    const self: Member = { name: this.ctx.selfName, incarnation: this.ctx.selfIncarnation, state: this.ctx.leaving ? 'left' : 'alive', meta: this.ctx.selfMeta, stateChangeMs: nowMs };
-    return [self, ...[...this.ctx.table.all()].map(publicMember)];
+  members(): Member[] {
+    return [this.self(), ...[...this.ctx.table.all()].map(publicMember)];
   }
 
   member(name: string): Member | undefined {
+    if (name === this.ctx.selfName) return this.self();
     const r = this.ctx.table.get(name);
     return r ? publicMember(r) : undefined;
   }
 
   /** This node's view for a push-pull exchange. */
   localState(): MemberSnapshot[] {
-    const self: MemberSnapshot = { name: this.ctx.selfName, inc: this.ctx.selfIncarnation, state: this.ctx.leaving ? 'left' : 'alive', meta: this.ctx.selfMeta };
+    const self: MemberSnapshot = { name: this.ctx.selfName, inc: this.ctx.selfIncarnation, state: this.selfState(), meta: this.ctx.selfMeta };
     return [self, ...[...this.ctx.table.all()].map(snapshotOf)];
   }
 
@@ -129,7 +165,7 @@ export class SwimCore {
     if (this.config.reconnectIntervalMs > 0) t = Math.min(t, this.nextReconnectMs);
     if (this.probe) t = Math.min(t, probeDeadline(this.probe));
     for (const ip of this.indirect.values()) t = Math.min(t, ip.deadlineMs);
-    for (const r of this.ctx.table.all()) if (r.suspicion) t = Math.min(t, r.suspicion.deadlineMs());
+    for (const r of this.ctx.table.suspects) if (r.suspicion) t = Math.min(t, r.suspicion.deadlineMs());
     return t;
   }
 
@@ -141,51 +177,67 @@ export class SwimCore {
     return this.drain();
   }
 
-  /** Graceful leave: broadcast that we left; the shell keeps gossiping for leavePropagateMs. */
-  leave(): Effect[] {
+  /** Graceful leave: broadcast that we left, at once; the shell keeps gossiping for leavePropagateMs. */
+  leave(nowMs: number): Effect[] {
+    if (this.ctx.leaving) return [];
+    this.nowMs = nowMs;
     this.ctx.leaving = true;
     this.ctx.broadcast(this.ctx.selfName, { t: 'dead', name: this.ctx.selfName, inc: this.ctx.selfIncarnation, from: this.ctx.selfName });
+    this.probe = undefined;
     return this.drain();
   }
 
-  /** New metadata (addresses, tags): a new incarnation carries it to everyone. */
-  updateMeta(meta: MemberMeta): Effect[] {
+  /** New metadata (addresses, tags): a new incarnation carries it to everyone. Ignored once leaving. */
+  updateMeta(meta: MemberMeta, nowMs: number): Effect[] {
+    if (this.ctx.leaving) return [];
+    this.nowMs = nowMs;
     this.ctx.selfMeta = meta;
     this.ctx.selfIncarnation++;
     this.ctx.broadcast(this.ctx.selfName, { t: 'alive', name: this.ctx.selfName, inc: this.ctx.selfIncarnation, meta });
     return this.drain();
   }
 
-  /** The shell saw its own timers fire `lagMs` late: a starved process doubts itself first. */
-  reportLag(lagMs: number): void {
-    if (this.config.lifeguard && lagMs > this.config.lagThresholdMs) {
-      this.ctx.health = applyHealthDelta(this.ctx.health, 1, this.config.healthMax);
-    }
+  /**
+   * The shell saw its own timer fire `lagMs` late. Above `lagThresholdMs`, under Lifeguard, the
+   * health score rises by one step per period lost: a starved process doubts itself first.
+   * Returns whether the lag counted (the shell then reads pending packets before ticking).
+   */
+  reportLag(lagMs: number): boolean {
+    if (!this.config.lifeguard || !(lagMs > this.config.lagThresholdMs)) return false;
+    this.ctx.stats.lagEvents++;
+    this.ctx.health = applyHealthDelta(this.ctx.health, lagDelta(lagMs, this.config.probeIntervalMs), this.config.healthMax);
+    return true;
   }
 
   receive(from: string, messages: readonly SwimMessage[], nowMs: number): Effect[] {
+    this.nowMs = nowMs;
     for (const msg of messages) this.handle(from, msg, nowMs);
     return this.drain();
   }
 
-  /** Merges a peer's full state (push-pull). Dead is downgraded to suspect: the member gets to refute. */
-  mergeRemoteState(sender: string, states: readonly MemberSnapshot[], nowMs: number): Effect[] {
+  /**
+   * Merges a peer's full state (push-pull), as memberlist does: alive and left are applied as
+   * they are; suspect and dead become our own suspicion (dead is downgraded so the member gets
+   * to refute). Members we never heard of are learned only when alive or suspect.
+   */
+  mergeRemoteState(states: readonly MemberSnapshot[], nowMs: number): Effect[] {
+    const self = this.ctx.selfName;
+    this.nowMs = nowMs;
     for (const s of states) {
+      const known = s.name === self || this.ctx.table.get(s.name) !== undefined;
       switch (s.state) {
         case 'alive':
           aliveNode(this.ctx, { t: 'alive', name: s.name, inc: s.inc, meta: s.meta }, nowMs);
           break;
         case 'suspect':
+          if (!known) aliveNode(this.ctx, { t: 'alive', name: s.name, inc: s.inc, meta: s.meta }, nowMs);
+          suspectNode(this.ctx, { t: 'suspect', name: s.name, inc: s.inc, from: self }, nowMs);
+          break;
         case 'dead':
-          // Learn the member first if it is new to us, then weigh the accusation.
-          if (!this.ctx.table.get(s.name) && s.name !== this.ctx.selfName) {
-            aliveNode(this.ctx, { t: 'alive', name: s.name, inc: s.inc, meta: s.meta }, nowMs);
-          }
-          suspectNode(this.ctx, { t: 'suspect', name: s.name, inc: s.inc, from: sender }, nowMs);
+          if (known) suspectNode(this.ctx, { t: 'suspect', name: s.name, inc: s.inc, from: self }, nowMs);
           break;
         case 'left':
-          if (!this.ctx.table.get(s.name) && s.name !== this.ctx.selfName) break; // Never learned, nothing to forget.
-          deadNode(this.ctx, { t: 'dead', name: s.name, inc: s.inc, from: s.name }, nowMs);
+          if (known) deadNode(this.ctx, { t: 'dead', name: s.name, inc: s.inc, from: s.name }, nowMs);
           break;
         default:
           assertNever(s.state);
@@ -195,6 +247,7 @@ export class SwimCore {
   }
 
   tick(nowMs: number): Effect[] {
+    this.nowMs = nowMs;
     this.expireSuspicions(nowMs);
     this.expireIndirect(nowMs);
     this.advanceProbe(nowMs);
@@ -217,8 +270,7 @@ export class SwimCore {
       case 'ack':
         return this.handleAck(msg.seq);
       case 'nack':
-        if (this.probe && this.probe.seq === msg.seq) this.probe.nacks++;
-        return;
+        return this.handleNack(msg.seq, nowMs);
       case 'alive':
         return aliveNode(this.ctx, msg, nowMs);
       case 'suspect':
@@ -241,9 +293,14 @@ export class SwimCore {
 
   private handlePingReq(from: string, msg: Extract<SwimMessage, { t: 'ping-req' }>, nowMs: number): void {
     // Bounded: a flood of requests cannot make us keep unbounded state.
-    if (this.indirect.size >= this.config.indirectPendingMax) return;
-    const seq = ++this.seq;
-    this.indirect.set(seq, { requesterAddr: from, requesterSeq: msg.seq, deadlineMs: nowMs + this.config.probeTimeoutMs, nack: msg.nack });
+    if (this.indirect.size >= this.config.indirectPendingMax) {
+      this.ctx.stats.indirectRequestsIgnored++;
+      return;
+    }
+    const seq = this.nextSeq();
+    const deadlineMs = nowMs + this.config.probeTimeoutMs * (msg.nack ? nackTimeoutFraction : 1);
+    this.indirect.set(seq, { requesterAddr: from, requesterSeq: msg.seq, deadlineMs, nack: msg.nack });
+    this.ctx.stats.indirectProbesServed++;
     this.send(msg.targetAddr, [{ t: 'ping', seq, target: msg.target, from: this.ctx.selfName }]);
   }
 
@@ -261,19 +318,34 @@ export class SwimCore {
     }
   }
 
+  private handleNack(seq: number, nowMs: number): void {
+    // A nack for an older probe says nothing about this one.
+    if (!this.probe || this.probe.seq !== seq) return;
+    this.probe.nacks++;
+    this.ctx.stats.nacksReceived++;
+    this.advanceProbe(nowMs); // the last nack completes the evidence (probe.ts)
+  }
+
   // ---- timers ----
 
+  private nextSeq(): number {
+    this.seq = this.seq >= 0xffff_ffff ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
   private startProbe(nowMs: number): void {
-    const period = scaleByHealth(this.config.probeIntervalMs, this.ctx.health);
+    const health = this.config.lifeguard ? this.ctx.health : 0;
+    const period = scaleByHealth(this.config.probeIntervalMs, health);
     this.nextProbeMs = nowMs + period;
+    if (this.ctx.leaving) return; // A leaving node accuses nobody.
     const target = this.ctx.table.nextProbeTarget();
     if (!target) return;
-    const seq = ++this.seq;
+    const seq = this.nextSeq();
     this.probe = {
       seq,
       target: target.name,
       targetAddr: target.meta.addresses.gossip,
-      timeoutAtMs: nowMs + scaleByHealth(this.config.probeTimeoutMs, this.ctx.health),
+      timeoutAtMs: nowMs + scaleByHealth(this.config.probeTimeoutMs, health),
       endAtMs: nowMs + period,
       indirectSent: false,
       expectedNacks: 0,
@@ -311,10 +383,11 @@ export class SwimCore {
   private sendIndirect(p: ProbeState): void {
     p.indirectSent = true;
     const helpers = this.ctx.table.sample(this.config.indirectChecks, (r) => r.state === 'alive' && r.name !== p.target);
-    p.expectedNacks = this.config.lifeguard ? helpers.length : 0;
+    const nack = this.config.lifeguard;
+    p.expectedNacks = nack ? helpers.length : 0;
     for (const h of helpers) {
       this.ctx.stats.indirectProbes++;
-      this.send(h.meta.addresses.gossip, [{ t: 'ping-req', seq: p.seq, target: p.target, targetAddr: p.targetAddr, from: this.ctx.selfName, nack: this.config.lifeguard }]);
+      this.send(h.meta.addresses.gossip, [{ t: 'ping-req', seq: p.seq, target: p.target, targetAddr: p.targetAddr, from: this.ctx.selfName, nack }]);
     }
   }
 
@@ -325,14 +398,14 @@ export class SwimCore {
       this.ctx.health = applyHealthDelta(this.ctx.health, failedProbeDelta(p.expectedNacks, p.nacks), this.config.healthMax);
     }
     const r = this.ctx.table.get(p.target);
-    if (!r || (r.state !== 'alive' && r.state !== 'suspect')) return;
+    if (!r || !isLive(r)) return;
     suspectNode(this.ctx, { t: 'suspect', name: r.name, inc: r.incarnation, from: this.ctx.selfName }, nowMs);
   }
 
   private expireSuspicions(nowMs: number): void {
-    for (const r of this.ctx.table.all()) {
-      if (r.state === 'suspect' && r.suspicion && nowMs >= r.suspicion.deadlineMs()) expireSuspicion(this.ctx, r, nowMs);
-    }
+    const due: MemberRecord[] = [];
+    for (const r of this.ctx.table.suspects) if (r.suspicion && nowMs >= r.suspicion.deadlineMs()) due.push(r);
+    for (const r of due) expireSuspicion(this.ctx, r, nowMs);
   }
 
   private expireIndirect(nowMs: number): void {
@@ -343,7 +416,19 @@ export class SwimCore {
     }
   }
 
+  /**
+   * Queues news for dissemination and, if no round ran in the last quarter interval, moves the
+   * next gossip round to now: fresh news leaves at once instead of waiting up to a whole
+   * interval at every hop (eager gossip), while rounds stay at most 4 per interval.
+   */
+  private queueBroadcast(key: string, msg: SwimMessage): void {
+    this.broadcasts.queue(key, msg, this.opts.measure(msg));
+    const earliest = Math.max(this.nowMs, this.lastGossipMs + this.config.gossipIntervalMs / 4);
+    if (earliest < this.nextGossipMs) this.nextGossipMs = earliest;
+  }
+
   private gossip(nowMs: number): void {
+    this.lastGossipMs = nowMs;
     this.nextGossipMs = nowMs + this.config.gossipIntervalMs;
     if (this.broadcasts.size === 0) return;
     const targets = this.ctx.table.sample(this.config.gossipNodes, (r) => this.isGossipTarget(r, nowMs));
@@ -355,7 +440,7 @@ export class SwimCore {
   }
 
   private isGossipTarget(r: MemberRecord, nowMs: number): boolean {
-    if (r.state === 'alive' || r.state === 'suspect') return true;
+    if (isLive(r)) return true;
     return r.state === 'dead' && nowMs - r.stateChangeMs < this.config.gossipToTheDeadMs;
   }
 
@@ -374,12 +459,14 @@ export class SwimCore {
   /** Tries a dead (not left) member, so that a healed partition reunites without an operator. */
   private reconnect(nowMs: number): void {
     this.nextReconnectMs = nowMs + this.config.reconnectIntervalMs * (0.5 + this.random.float());
+    if (this.ctx.leaving) return;
     const [peer] = this.ctx.table.sample(1, (r) => r.state === 'dead');
     if (peer) this.effects.push({ kind: 'push-pull', to: peer.meta.addresses.gossip, join: false });
   }
 
   private reap(nowMs: number): void {
     this.nextReapMs = nowMs + 1000;
+    if (this.ctx.table.counts.dead + this.ctx.table.counts.left === 0) return;
     const gone: string[] = [];
     for (const r of this.ctx.table.all()) {
       const age = nowMs - r.stateChangeMs;
@@ -390,21 +477,30 @@ export class SwimCore {
 
   // ---- output ----
 
+  private selfState(): MemberState {
+    return this.ctx.leaving ? 'left' : 'alive';
+  }
+
+  private self(): Member {
+    return { name: this.ctx.selfName, incarnation: this.ctx.selfIncarnation, state: this.selfState(), meta: this.ctx.selfMeta, stateChangeMs: this.selfSinceMs };
+  }
+
+  /** Bytes left in a packet after its overhead and the `primary` messages. */
   private budget(primary: readonly SwimMessage[]): number {
     let used = this.opts.packetOverheadBytes;
-    for (const m of primary) used += this.opts.measure(m) + this.opts.perMessageBytes;
+    for (const m of primary) used += this.opts.measure(m);
     return this.config.packetBytesMax - used;
   }
 
   private takeBroadcasts(budgetBytes: number): SwimMessage[] {
     const limit = retransmitLimit(this.config.retransmitMult, this.ctx.table.liveCount());
-    return this.broadcasts.take(budgetBytes, this.opts.perMessageBytes, limit);
+    return this.broadcasts.take(budgetBytes, 0, limit);
   }
 
   /** Sends `primary` with as many piggybacked broadcasts as fit in one packet. */
   private send(to: string, primary: SwimMessage[]): void {
     const piggyback = this.takeBroadcasts(this.budget(primary));
-    this.effects.push({ kind: 'send', to, messages: [...primary, ...piggyback] });
+    this.effects.push({ kind: 'send', to, messages: piggyback.length > 0 ? [...primary, ...piggyback] : primary });
   }
 
   private drain(): Effect[] {

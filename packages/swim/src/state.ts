@@ -1,14 +1,19 @@
 /**
  * Membership state changes, named after what they do (memberlist's aliveNode / suspectNode /
  * deadNode / refute). Each applies one update about one member to the table, following SWIM's
- * incarnation rules:
- * - an update about a member with a lower incarnation than we hold is stale and ignored;
- * - `alive` needs a strictly higher incarnation to override `suspect` or `dead` (only the member
- *   itself raises its incarnation, by refuting);
- * - `suspect` and `dead` at the same or higher incarnation override `alive`;
- * - news about ourselves that says we are suspect, dead, or alive with other metadata is refuted
- *   by raising our incarnation above it and broadcasting `alive`.
+ * incarnation rules (Das, Gupta, Motivala 2002, §4.2):
+ * - an update with a lower incarnation than we hold is stale and ignored;
+ * - `alive` needs a strictly higher incarnation to override anything (only the member itself
+ *   raises its incarnation, by refuting or changing its metadata);
+ * - `suspect` at the same or a higher incarnation overrides `alive`; `dead` overrides `alive`
+ *   and `suspect`; a graceful leave (`dead` sent by the member itself) also turns `dead` into
+ *   `left`, the more accurate state;
+ * - news about ourselves that says we are suspect or dead, or alive with an incarnation we have
+ *   not used or other metadata (an older process of ours), is refuted: we raise our incarnation
+ *   above it and broadcast `alive` (and, with Lifeguard, doubt ourselves one step).
  * Every accepted change is re-broadcast (infection-style dissemination) and raised as an event.
+ * With Lifeguard, a suspicion that another member already holds is confirmed when one more
+ * member independently reports it, which shortens its timeout (suspicion.ts).
  */
 import { applyHealthDelta } from './awareness.js';
 import type { SwimConfig } from './config.js';
@@ -18,31 +23,62 @@ import { expectedConfirmations, Suspicion, suspicionBoundsMs } from './suspicion
 
 export type MemberEventKind = 'joined' | 'updated' | 'suspected' | 'failed' | 'left' | 'recovered';
 
+/** Protocol counters of the core (the shell adds packet and byte counters). */
 export interface SwimStats {
+  /** Direct probes started. */
   probes: number;
+  /** ping-req messages sent (indirect probes asked of others). */
   indirectProbes: number;
+  /** Indirect probes run on behalf of others. */
+  indirectProbesServed: number;
+  /** Probes that ended without any ack. */
   probeFailures: number;
+  /** Nacks received from helpers. */
+  nacksReceived: number;
+  /** Members this node started suspecting (from its own probe or from news). */
   suspicions: number;
+  /** Independent confirmations of live suspicions (Lifeguard). */
+  suspicionConfirmations: number;
+  /** Times this node refuted news of its own suspicion or death. */
   refutations: number;
+  /** Suspects that came back with a refutation before their timeout. */
   falseSuspicionsRefuted: number;
+  /** Suspicions that timed out here: members this node declared dead. */
   deadDeclared: number;
+  /** Members seen failing (declared here or learned), and leaving. */
+  failuresObserved: number;
+  leavesObserved: number;
+  /** Pings for another name at our address (a stale address), not acked. */
   misdirectedPings: number;
+  /** Updates older than what we hold. */
   staleUpdates: number;
+  /** New members ignored because the table was full (membersMax). */
   membersIgnored: number;
+  /** ping-req ignored because indirectPendingMax were outstanding. */
+  indirectRequestsIgnored: number;
+  /** Late timers reported by the shell (event-loop lag above lagThresholdMs). */
+  lagEvents: number;
 }
 
 export function emptyStats(): SwimStats {
   return {
     probes: 0,
     indirectProbes: 0,
+    indirectProbesServed: 0,
     probeFailures: 0,
+    nacksReceived: 0,
     suspicions: 0,
+    suspicionConfirmations: 0,
     refutations: 0,
     falseSuspicionsRefuted: 0,
     deadDeclared: 0,
+    failuresObserved: 0,
+    leavesObserved: 0,
     misdirectedPings: 0,
     staleUpdates: 0,
     membersIgnored: 0,
+    indirectRequestsIgnored: 0,
+    lagEvents: 0,
   };
 }
 
@@ -68,24 +104,27 @@ export function refute(ctx: Ctx, seenIncarnation: number): void {
   ctx.broadcast(ctx.selfName, { t: 'alive', name: ctx.selfName, inc: ctx.selfIncarnation, meta: ctx.selfMeta });
 }
 
-export function aliveNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'alive' }>, nowMs: number): void {
-  if (msg.name === ctx.selfName) {
-    // Stale or identical news about us needs nothing; anything else (an old incarnation of us
-    // after a restart, other metadata) is refuted so the cluster converges on the real us.
-    if (ctx.leaving) return;
-    if (msg.inc < ctx.selfIncarnation) return;
-    if (msg.inc === ctx.selfIncarnation && sameMeta(msg.meta, ctx.selfMeta)) return;
-    refute(ctx, msg.inc);
-    return;
-  }
+type Alive = Extract<SwimMessage, { t: 'alive' }>;
+type Suspect = Extract<SwimMessage, { t: 'suspect' }>;
+type Dead = Extract<SwimMessage, { t: 'dead' }>;
+
+function aliveSelf(ctx: Ctx, msg: Alive): void {
+  // Once leaving, we do not come back to life. Stale or identical news needs nothing; anything
+  // else (an older process of ours, other metadata) is refuted so the cluster converges on us.
+  if (ctx.leaving || msg.inc < ctx.selfIncarnation) return;
+  if (msg.inc === ctx.selfIncarnation && sameMeta(msg.meta, ctx.selfMeta)) return;
+  refute(ctx, msg.inc);
+}
+
+export function aliveNode(ctx: Ctx, msg: Alive, nowMs: number): void {
+  if (msg.name === ctx.selfName) return aliveSelf(ctx, msg);
   const r = ctx.table.get(msg.name);
   if (!r) {
     if (ctx.table.size >= ctx.config.membersMax) {
       ctx.stats.membersIgnored++;
       return;
     }
-    const added: MemberRecord = { name: msg.name, incarnation: msg.inc, state: 'alive', meta: msg.meta, stateChangeMs: nowMs, suspicion: undefined };
-    ctx.table.add(added);
+    const added = ctx.table.add({ name: msg.name, incarnation: msg.inc, state: 'alive', meta: msg.meta }, nowMs);
     ctx.broadcast(msg.name, msg);
     ctx.emit('joined', added);
     return;
@@ -100,31 +139,42 @@ export function aliveNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'alive' }>, n
   r.incarnation = msg.inc;
   r.meta = msg.meta;
   r.suspicion = undefined;
-  if (before !== 'alive') {
-    r.state = 'alive';
-    r.stateChangeMs = nowMs;
-  }
+  ctx.table.setState(r, 'alive', nowMs);
   ctx.broadcast(msg.name, msg);
   switch (before) {
     case 'alive':
       if (metaChanged) ctx.emit('updated', r);
-      break;
+      return;
     case 'suspect':
       ctx.stats.falseSuspicionsRefuted++;
-      ctx.emit('recovered', r);
-      break;
+      return ctx.emit('recovered', r);
     case 'dead':
-      ctx.emit('recovered', r);
-      break;
+      return ctx.emit('recovered', r);
     case 'left':
-      ctx.emit('joined', r);
-      break;
+      return ctx.emit('joined', r);
     default:
       assertNever(before);
   }
 }
 
-export function suspectNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'suspect' }>, nowMs: number): void {
+/** Starts suspecting `r` (alive until now); returns the suspicion. */
+function startSuspicion(ctx: Ctx, r: MemberRecord, msg: Suspect, nowMs: number): void {
+  const n = ctx.table.liveCount();
+  const { minMs, maxMs } = suspicionBoundsMs(ctx.config.suspicionMult, ctx.config.suspicionMaxTimeoutMult, ctx.config.probeIntervalMs, n);
+  // Plain SWIM (Lifeguard off): a fixed timeout at the minimum, no confirmations.
+  const lifeguard = ctx.config.lifeguard;
+  const k = lifeguard ? expectedConfirmations(ctx.config.suspicionMult, n) : 0;
+  r.incarnation = msg.inc;
+  r.suspicion = new Suspicion(nowMs, k, minMs, lifeguard ? maxMs : minMs, msg.from);
+  ctx.table.setState(r, 'suspect', nowMs);
+  ctx.stats.suspicions++;
+  // Somebody else's probe failed: probe it ourselves next, to confirm or to let it refute.
+  if (lifeguard && msg.from !== ctx.selfName) ctx.table.probeSoon(r.name);
+  ctx.broadcast(msg.name, msg);
+  ctx.emit('suspected', r);
+}
+
+export function suspectNode(ctx: Ctx, msg: Suspect, nowMs: number): void {
   if (msg.name === ctx.selfName) {
     // We are being suspected: refute unless we are on our way out.
     if (!ctx.leaving && msg.inc >= ctx.selfIncarnation) refute(ctx, msg.inc);
@@ -142,27 +192,19 @@ export function suspectNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'suspect' }
       return; // Already past suspicion.
     case 'suspect':
       // Another member agrees: a new confirmation shortens the timeout (Lifeguard) and is passed on.
-      if (msg.inc === r.incarnation && r.suspicion?.confirm(msg.from)) ctx.broadcast(msg.name, msg);
+      if (r.suspicion?.confirm(msg.from)) {
+        ctx.stats.suspicionConfirmations++;
+        ctx.broadcast(msg.name, msg);
+      }
       return;
     case 'alive':
-      break;
+      return startSuspicion(ctx, r, msg, nowMs);
     default:
       assertNever(r.state);
   }
-  const n = ctx.table.liveCount();
-  const { minMs, maxMs } = suspicionBoundsMs(ctx.config.suspicionMult, ctx.config.suspicionMaxTimeoutMult, ctx.config.probeIntervalMs, n);
-  // Plain SWIM (Lifeguard off): a fixed timeout, no confirmations.
-  const k = ctx.config.lifeguard ? expectedConfirmations(ctx.config.suspicionMult, n) : 0;
-  r.incarnation = msg.inc;
-  r.state = 'suspect';
-  r.stateChangeMs = nowMs;
-  r.suspicion = new Suspicion(nowMs, k, minMs, ctx.config.lifeguard ? maxMs : minMs, msg.from);
-  ctx.stats.suspicions++;
-  ctx.broadcast(msg.name, msg);
-  ctx.emit('suspected', r);
 }
 
-export function deadNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'dead' }>, nowMs: number): void {
+export function deadNode(ctx: Ctx, msg: Dead, nowMs: number): void {
   const leaving = msg.from === msg.name;
   if (msg.name === ctx.selfName) {
     if (!ctx.leaving && msg.inc >= ctx.selfIncarnation) refute(ctx, msg.inc);
@@ -174,12 +216,14 @@ export function deadNode(ctx: Ctx, msg: Extract<SwimMessage, { t: 'dead' }>, now
     ctx.stats.staleUpdates++;
     return;
   }
+  // Nothing is past `left`; a member already dead only moves on to `left` (its own leave).
   if (r.state === 'left' || (r.state === 'dead' && !leaving)) return;
   r.incarnation = msg.inc;
-  r.state = leaving ? 'left' : 'dead';
-  r.stateChangeMs = nowMs;
   r.suspicion = undefined;
+  ctx.table.setState(r, leaving ? 'left' : 'dead', nowMs);
   ctx.broadcast(msg.name, msg);
+  if (leaving) ctx.stats.leavesObserved++;
+  else ctx.stats.failuresObserved++;
   ctx.emit(leaving ? 'left' : 'failed', r);
 }
 
