@@ -15,10 +15,13 @@ const startFlags: FlagSpec[] = [
   { name: 'name', type: 'string', valueName: 'NAME', help: 'node name, unique in the cluster (default: HOSTNAME-CLUSTERPORT)' },
   { name: 'cluster', type: 'string', valueName: 'NAME', help: 'cluster name', default: nodeDefaults.cluster },
   { name: 'host', type: 'string', valueName: 'HOST', help: 'address to bind and advertise', default: nodeDefaults.host },
+  { name: 'gossip-port', type: 'port', valueName: 'PORT', help: 'SWIM membership port (UDP, and TCP for state sync)', default: nodeDefaults.gossipPort },
   { name: 'cluster-port', type: 'port', valueName: 'PORT', help: 'cluster transport port (actor messages)', default: nodeDefaults.clusterPort },
   { name: 'http-port', type: 'port', valueName: 'PORT', help: 'HTTP API port', default: nodeDefaults.httpPort },
   { name: 'data', type: 'string', valueName: 'DIR', help: 'data directory', default: nodeDefaults.dataDir },
   { name: 'key-file', type: 'string', valueName: 'FILE', help: 'keyring file: one base64 key per line, the first is primary (default: DIR/cluster.key, created)' },
+  { name: 'join', type: 'string', valueName: 'HOST:PORT[,...]', help: 'gossip addresses of members to join through (retried until one answers)' },
+  { name: 'swim-preset', type: 'string', valueName: 'PRESET', help: "SWIM timings: 'lan' (memberlist's LAN defaults) or 'local' (faster, loopback)", default: nodeDefaults.swimPreset },
   { name: 'log-level', type: 'string', valueName: 'LEVEL', help: 'debug, info, warn or error', default: 'info', env: 'SHOAL_LOG_LEVEL' },
 ];
 
@@ -39,8 +42,11 @@ const nodeStart: Command = {
           host: args.string('host'),
           clusterPort: args.int('cluster-port'),
           httpPort: args.int('http-port'),
+          gossipPort: args.int('gossip-port'),
           dataDir: args.string('data'),
           keyFile: args.string('key-file'),
+          join: (args.string('join') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+          swimPreset: args.string('swim-preset') as 'lan' | 'local' | undefined,
         },
         hostname(),
       );
@@ -50,9 +56,10 @@ const nodeStart: Command = {
     }
     const node = await startNode(config, nodeWorld({ logLevel: level }));
     const say = (line: string): void => io.err(`${line}\n`);
-    say(`shoal: node ${config.name} is up: API http://${node.httpAddress}, cluster transport ${node.clusterAddress}, data ${config.dataDir}`);
     if (node.created.keyFile) say(`shoal: created the cluster key ${node.created.keyFile}; give other nodes a copy as their --key-file`);
     if (node.created.adminToken) say(`shoal: created the admin token ${node.created.adminToken} (mode 0600); shoal commands run with --data ${config.dataDir} read it`);
+    if (config.join.length > 0) say(`shoal: joining through ${config.join.join(', ')}`);
+    say(`shoal: node ${config.name} is up: API http://${node.httpAddress}, gossip ${node.gossipAddress}, cluster transport ${node.clusterAddress}, data ${config.dataDir}`);
     const signal = await io.stopSignal();
     say(`shoal: ${signal}: stopping`);
     await node.stop();

@@ -7,8 +7,9 @@ import type { Command } from './command.js';
 import { CliError, type CliIO } from './io.js';
 import { keygen } from './cmd-keygen.js';
 import { nodeCommands } from './cmd-node.js';
+import { clusterCommands } from './cmd-cluster.js';
 
-export const commands: Command[] = [keygen, ...nodeCommands];
+export const commands: Command[] = [keygen, ...nodeCommands, ...clusterCommands];
 
 function overview(): string {
   const lines = ['usage: shoal <command> [options]', '', 'commands:'];

@@ -15,7 +15,7 @@ function tempDir(test: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-const ports = ['--http-port', '0', '--cluster-port', '0'];
+const ports = ['--http-port', '0', '--cluster-port', '0', '--gossip-port', '0'];
 
 t.test('first start creates secrets once; admin routes need the token', async (t) => {
   const data = tempDir(t);

@@ -4,6 +4,8 @@
  * with one sentence naming the bad field.
  */
 
+import { parseAddress } from '@shoal/runtime';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -15,6 +17,8 @@ export interface NodeConfig {
   readonly cluster: string;
   /** Address to bind and advertise (IPv4 or IPv6 literal, or a host name). Default 127.0.0.1. */
   readonly host: string;
+  /** UDP (and push-pull TCP) port of SWIM membership. Default 7946 (memberlist's); 0 = any. */
+  readonly gossipPort: number;
   /** TCP port of the cluster transport (actor messages between nodes). Default 7947; 0 = any. */
   readonly clusterPort: number;
   /** TCP port of the HTTP API. Default 8080; 0 = any. */
@@ -23,14 +27,20 @@ export interface NodeConfig {
   readonly dataDir: string;
   /** Keyring file (one base64 key per line, first is primary). Default: DATA/cluster.key, created if missing. */
   readonly keyFile: string | undefined;
+  /** Gossip addresses (`host:port`) of members to join through; empty = start a new cluster. */
+  readonly join: readonly string[];
+  /** SWIM timing preset: `lan` (memberlist's LAN defaults) or `local` (faster, for loopback). */
+  readonly swimPreset: 'lan' | 'local';
 }
 
 export const nodeDefaults = {
   cluster: 'shoal',
   host: '127.0.0.1',
+  gossipPort: 7946,
   clusterPort: 7947,
   httpPort: 8080,
   dataDir: 'data',
+  swimPreset: 'lan',
 } as const;
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -49,18 +59,35 @@ function checkPort(what: string, port: number): number {
 
 export type NodeConfigInput = Partial<NodeConfig>;
 
+function checkJoin(seeds: readonly string[]): readonly string[] {
+  for (const seed of seeds) {
+    try {
+      parseAddress(seed);
+    } catch {
+      throw new ConfigError(`join address ${JSON.stringify(seed)} is not HOST:PORT`);
+    }
+  }
+  return Object.freeze([...seeds]);
+}
+
 export function validateNodeConfig(input: NodeConfigInput, hostname: string): NodeConfig {
   const clusterPort = checkPort('cluster port', input.clusterPort ?? nodeDefaults.clusterPort);
+  const gossipPort = checkPort('gossip port', input.gossipPort ?? nodeDefaults.gossipPort);
+  const swimPreset = input.swimPreset ?? nodeDefaults.swimPreset;
+  if (swimPreset !== 'lan' && swimPreset !== 'local') throw new ConfigError(`SWIM preset must be lan or local, got ${JSON.stringify(swimPreset)}`);
   const host = input.host ?? nodeDefaults.host;
   if (host.length === 0 || /\s/.test(host)) throw new ConfigError(`host ${JSON.stringify(host)} is not a valid host`);
   const config: NodeConfig = {
     name: checkName('node name', input.name ?? `${hostname.split('.')[0] || 'shoal'}-${clusterPort}`),
     cluster: checkName('cluster name', input.cluster ?? nodeDefaults.cluster),
     host,
+    gossipPort,
     clusterPort,
     httpPort: checkPort('HTTP port', input.httpPort ?? nodeDefaults.httpPort),
     dataDir: input.dataDir ?? nodeDefaults.dataDir,
     keyFile: input.keyFile,
+    join: checkJoin(input.join ?? []),
+    swimPreset,
   };
   return Object.freeze(config);
 }

@@ -10,8 +10,10 @@
 import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
 import { adminTokenAuthenticator, buildApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
 import { files, formatAddress, type Storage, type World } from '@shoal/runtime';
+import type { SwimNode } from '@shoal/swim';
 import type { NodeConfig } from './config.js';
 import { registerActorMetrics } from './metrics.js';
+import { clusterRoutes, registerSwimMetrics, startMembership } from './membership.js';
 import { loadAdminToken, loadKeyring } from './secrets.js';
 import { shoalVersion } from './version.js';
 
@@ -24,8 +26,10 @@ export interface RunningNode {
   readonly root: ActorRef<never>;
   readonly net: ActorNet;
   readonly storage: Storage;
+  readonly swim: SwimNode;
   readonly httpAddress: string;
   readonly clusterAddress: string;
+  readonly gossipAddress: string;
   /** Secrets this start created (their paths are printed once). */
   readonly created: { keyFile?: string; adminToken?: string };
   readonly adminTokenPath: string;
@@ -90,12 +94,30 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       addresses: { cluster: clusterAddress, http: httpAddress },
       peers: net.peersInfo().map((p) => ({ node: p.node, address: p.address ?? '', state: p.state })),
     });
-    const api = buildApi({ auth: adminTokenAuthenticator([token.value]), metrics, logger: log.child({ component: 'api' }), clock: world.clock, routes: [nodeRoutes(status)] });
+    let swim: SwimNode | undefined;
+    const api = buildApi({
+      auth: adminTokenAuthenticator([token.value]),
+      metrics,
+      logger: log.child({ component: 'api' }),
+      clock: world.clock,
+      routes: [nodeRoutes(status), clusterRoutes(() => swim as SwimNode)],
+    });
     await api.listen({ host: config.host, port: config.httpPort });
     undo.push(() => api.close());
     const bound = api.server.address();
     httpAddress = formatAddress(config.host, typeof bound === 'object' && bound ? bound.port : config.httpPort);
-    log.info('node started', { http: httpAddress, cluster: clusterAddress, data: files.resolve(config.dataDir) });
+
+    // Membership last: the gossiped metadata carries every address, so the others can reach us.
+    const meta = { role: 'core' as const, version: shoalVersion, addresses: { gossip: formatAddress(config.host, config.gossipPort), cluster: clusterAddress, http: httpAddress }, tags: {} };
+    swim = await startMembership({ config, world, keyring: keyring.value, meta, net, system, log: log.child({ component: 'swim' }) });
+    const membership = swim;
+    undo.push(async () => {
+      await membership.leave().catch(() => undefined);
+      await membership.stop();
+    });
+    registerSwimMetrics(metrics, swim);
+    const gossipAddress = swim.address;
+    log.info('node started', { http: httpAddress, cluster: clusterAddress, gossip: gossipAddress, data: files.resolve(config.dataDir) });
 
     let stopping: Promise<void> | undefined;
     return {
@@ -103,8 +125,10 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       root,
       net,
       storage,
+      swim,
       httpAddress,
       clusterAddress,
+      gossipAddress,
       created: { ...(keyring.created ? { keyFile: keyring.path } : {}), ...(token.created ? { adminToken: token.path } : {}) },
       adminTokenPath: token.path,
       status,
