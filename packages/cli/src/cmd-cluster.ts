@@ -1,16 +1,8 @@
 /** `shoal cluster …`: the cluster as the node being asked sees it. */
+import type { MemberBody } from '@shoal/cluster';
 import { apiClient, clientFlags } from './client.js';
 import type { Command } from './command.js';
 import { json, table } from './output.js';
-
-interface MemberBody {
-  name: string;
-  role: string;
-  state: string;
-  incarnation: number;
-  version: string;
-  addresses: { gossip: string; cluster: string; http?: string };
-}
 
 const members: Command = {
   path: ['cluster', 'members'],

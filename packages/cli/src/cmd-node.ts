@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { nodeDefaults, startNode, validateNodeConfig, ConfigError } from '@shoal/cluster';
+import type { NodeStatus } from '@shoal/api';
 import { isLogLevel, nodeWorld } from '@shoal/runtime';
 import type { FlagSpec } from './args.js';
 import { apiClient, clientFlags } from './client.js';
@@ -67,23 +68,13 @@ const nodeStart: Command = {
   },
 };
 
-interface NodeStatusBody {
-  name: string;
-  version: string;
-  cluster: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  addresses: { cluster: string; http: string };
-  peers: { node: string; address: string; state: string }[];
-}
-
 const nodeStatus: Command = {
   path: ['node', 'status'],
   summary: 'Show what a running node is and how it is doing (admin token needed).',
   flags: clientFlags,
   positionals: [],
   async run(args, io) {
-    const body = (await apiClient(args).get('/api/v1/node')) as NodeStatusBody;
+    const body = (await apiClient(args).get('/api/v1/node')) as NodeStatus;
     if (args.bool('json')) {
       io.out(json(body));
       return 0;

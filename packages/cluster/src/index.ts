@@ -5,3 +5,4 @@ export * from './config.js';
 export * from './secrets.js';
 export * from './node.js';
 export * from './version.js';
+export { memberBody, type MemberBody } from './membership.js';
