@@ -162,7 +162,8 @@ export function shoalSystem(keyFile: string, nodeFlags: readonly string[] = []):
   return {
     name: 'shoal',
     async start(name, port, seed) {
-      const args = [...nodeFlags, mainJs, '--name', name, '--bind', `127.0.0.1:${port}`, '--key-file', keyFile, '--cluster', 'bench', '--preset', 'lan'];
+      // --no-events: Serf agents print nothing either; the bench polls states.
+      const args = [...nodeFlags, mainJs, '--name', name, '--bind', `127.0.0.1:${port}`, '--key-file', keyFile, '--cluster', 'bench', '--preset', 'lan', '--no-events'];
       if (seed) args.push('--join', seed);
       const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
       const agent = new ShoalAgent(name, port, child);
@@ -281,9 +282,17 @@ class SerfAgent implements Agent {
   }
 }
 
+/** `serf <version>` if the serf binary runs (the Debian package version when dpkg knows it), else undefined. */
 export function serfAvailable(): string | undefined {
   try {
     const v = execFileSync('serf', ['version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+    try {
+      // Debian's build reports "0.8.2-dev"; the package version says what it really is.
+      const deb = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'serf'], { encoding: 'utf8' }).trim();
+      if (deb !== '') return `serf ${deb.replace(/[~+-].*$/, '')} (Debian ${deb})`;
+    } catch {
+      // not a Debian system: fall through
+    }
     return `serf ${v.replace(/^Serf\s+/, '')}`;
   } catch {
     return undefined;

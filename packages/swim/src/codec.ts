@@ -16,7 +16,7 @@
  * metadata):
  * - node names: 1–64 bytes, `[A-Za-z0-9][A-Za-z0-9._-]*`;
  * - addresses: `host:port`, ≤ 64 bytes, port 1–65535, host a name, IPv4 or bracketed IPv6;
- * - version ≤ 32 bytes; tags ≤ 8 entries, keys ≤ 32 bytes, values ≤ 64 bytes;
+ * - version ≤ 32 bytes; tags ≤ 8 entries, keys ≤ 16 bytes, values ≤ 40 bytes;
  * - an `alive` body ≤ `aliveBytesMax` (enforced when a node sets its metadata and on decode).
  *
  * Decoding never throws (the codec answers a message or a `Rejection`); this module adds no
@@ -30,8 +30,8 @@ export const nodeNameBytesMax = 64;
 export const addressBytesMax = 64;
 export const versionBytesMax = 32;
 export const tagsMax = 8;
-export const tagKeyBytesMax = 32;
-export const tagValueBytesMax = 64;
+export const tagKeyBytesMax = 16;
+export const tagValueBytesMax = 40;
 /** Largest encoded `alive` body (name, incarnation, metadata), bytes. */
 export const aliveBytesMax = 900;
 /** Messages in one packet, at most (a 1400-byte packet holds fewer than 200 of the smallest). */

@@ -113,6 +113,14 @@ export interface SwimConfig {
   readonly joinRetryMinMs: number;
   /** Background join: longest retry delay, ms. lan 30 000. */
   readonly joinRetryMaxMs: number;
+  /**
+   * A member that joins or leaves also tells up to this many random members directly, once,
+   * besides gossiping it: at small n the retransmit limit (4 × ceil(log10(n + 1)) = 4 below
+   * n = 10) left a member out of the epidemic in about one event in ten (measured), and at
+   * n = 50 a burst of joins announced to 16 members each still left one member behind for 20 s
+   * in five bursts; with 64, none. One packet per member once per event. lan 64; 0 disables.
+   */
+  readonly announceMembersMax: number;
 }
 
 const lan: SwimConfig = {
@@ -140,6 +148,7 @@ const lan: SwimConfig = {
   pushPullTimeoutMs: 10_000,
   joinRetryMinMs: 1000,
   joinRetryMaxMs: 30_000,
+  announceMembersMax: 64,
 };
 
 /** memberlist's LAN defaults (probe 1 s, timeout 500 ms, 3 indirect, suspicion ×4 up to ×6, gossip 200 ms to 3, push-pull 30 s, health cap 8). */

@@ -31,7 +31,10 @@ import type { SwimConfig } from './config.js';
 import { isLive, MemberTable, publicMember, snapshotOf, type Member, type MemberRecord, type StateCounts } from './members.js';
 import type { MemberMeta, MemberSnapshot, MemberState, SwimMessage } from './messages.js';
 import { probeDeadline, probeStep, type IndirectProbe, type ProbeState } from './probe.js';
-import { aliveNode, assertNever, deadNode, emptyStats, expireSuspicion, suspectNode, type Ctx, type MemberEventKind, type SwimStats } from './state.js';
+import { aliveNode, assertNever, deadNode, emptyStats, expireSuspicion, isOlderNews, newsAbout, suspectNode, type Ctx, type MemberEventKind, type SwimStats } from './state.js';
+
+/** (sender, member) pairs remembered for the correction rate limit, at most; then forgotten. */
+const correctionsTrackedMax = 1024;
 
 export interface MemberEvent {
   kind: MemberEventKind;
@@ -72,6 +75,9 @@ export class SwimCore {
   private nextReconnectMs: number;
   private nextReapMs: number;
   private readonly selfSinceMs: number;
+  /** Last correction sent per (address, member), for the rate limit; bounded. */
+  private readonly corrected = new Map<string, number>();
+  private announcedJoin = false;
   /** Time of the input being handled (for eager gossip). */
   private nowMs: number;
   private lastGossipMs = -Infinity;
@@ -182,8 +188,10 @@ export class SwimCore {
     if (this.ctx.leaving) return [];
     this.nowMs = nowMs;
     this.ctx.leaving = true;
-    this.ctx.broadcast(this.ctx.selfName, { t: 'dead', name: this.ctx.selfName, inc: this.ctx.selfIncarnation, from: this.ctx.selfName });
+    const leave: SwimMessage = { t: 'dead', name: this.ctx.selfName, inc: this.ctx.selfIncarnation, from: this.ctx.selfName };
+    this.ctx.broadcast(this.ctx.selfName, leave);
     this.probe = undefined;
+    this.announce(leave);
     return this.drain();
   }
 
@@ -220,7 +228,7 @@ export class SwimCore {
    * they are; suspect and dead become our own suspicion (dead is downgraded so the member gets
    * to refute). Members we never heard of are learned only when alive or suspect.
    */
-  mergeRemoteState(states: readonly MemberSnapshot[], nowMs: number): Effect[] {
+  mergeRemoteState(states: readonly MemberSnapshot[], nowMs: number, opts: { joined?: boolean } = {}): Effect[] {
     const self = this.ctx.selfName;
     this.nowMs = nowMs;
     for (const s of states) {
@@ -242,6 +250,11 @@ export class SwimCore {
         default:
           assertNever(s.state);
       }
+    }
+    // Our first successful join: tell members directly that we are here (see announceMembersMax).
+    if (opts.joined && !this.announcedJoin && !this.ctx.leaving) {
+      this.announcedJoin = true;
+      this.announce({ t: 'alive', name: self, inc: this.ctx.selfIncarnation, meta: this.ctx.selfMeta });
     }
     return this.drain();
   }
@@ -272,13 +285,44 @@ export class SwimCore {
       case 'nack':
         return this.handleNack(msg.seq, nowMs);
       case 'alive':
+        this.correctIfOlder(from, msg, nowMs);
         return aliveNode(this.ctx, msg, nowMs);
       case 'suspect':
+        this.correctIfOlder(from, msg, nowMs);
         return suspectNode(this.ctx, msg, nowMs);
       case 'dead':
+        this.correctIfOlder(from, msg, nowMs);
         return deadNode(this.ctx, msg, nowMs);
       default:
         assertNever(msg);
+    }
+  }
+
+  /**
+   * Anti-entropy on disagreement (Shoal's addition to memberlist): news about another member
+   * that is strictly older than ours means its sender missed something; answer it with our news,
+   * directly, at most once per (sender, member) per protocol period. Each answer carries strictly
+   * newer news than the sender held, so exchanges end.
+   */
+  private correctIfOlder(from: string, msg: Extract<SwimMessage, { t: 'alive' | 'suspect' | 'dead' }>, nowMs: number): void {
+    if (msg.name === this.ctx.selfName) return;
+    const r = this.ctx.table.get(msg.name);
+    if (!r || !isOlderNews(msg, r)) return;
+    const key = `${from}\u0000${msg.name}`;
+    const last = this.corrected.get(key);
+    if (last !== undefined && nowMs - last < this.config.probeIntervalMs) return;
+    if (this.corrected.size >= correctionsTrackedMax) this.corrected.clear();
+    this.corrected.set(key, nowMs);
+    this.ctx.stats.correctionsSent++;
+    this.send(from, [newsAbout(this.ctx, r)]);
+  }
+
+  /** Sends `msg` once, directly, to up to announceMembersMax random live members. */
+  private announce(msg: SwimMessage): void {
+    const to = this.ctx.table.sample(this.config.announceMembersMax, isLive);
+    for (const r of to) {
+      this.ctx.stats.announcements++;
+      this.send(r.meta.addresses.gossip, [msg]);
     }
   }
 

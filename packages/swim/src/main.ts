@@ -4,10 +4,11 @@
  *
  *     node packages/swim/dist/src/main.js --name n1 --bind 127.0.0.1:7946 --key-file cluster.key
  *          [--cluster shoal] [--join HOST:PORT[,…]] [--advertise HOST:PORT] [--preset lan|local]
- *          [--role core|agent] [--no-lifeguard] [--log-level warn]
+ *          [--role core|agent] [--no-lifeguard] [--no-events] [--log-level warn]
  *
  * Protocol, one JSON object per line. Out (stdout): `{"type":"ready",name,gossip,pid}` once
- * listening; `{"type":"event",kind,member,atMs}` per member event; answers to commands. In
+ * listening; `{"type":"event",kind,member,atMs}` per member event (unless --no-events); answers
+ * to commands. In
  * (stdin), one command per line: `members` → `{"type":"members",members}`; `counts` →
  * `{"type":"counts",alive,suspect,dead,left}`; `state NAME` → `{"type":"state",name,state}`
  * (state null if unknown); `stats`; `join HOST:PORT[,…]` → `{"type":"joined",contacted}`;
@@ -37,6 +38,7 @@ interface Flags {
   preset: string;
   role: 'core' | 'agent';
   lifeguard: boolean;
+  events: boolean;
   logLevel: LogLevel;
 }
 
@@ -46,7 +48,7 @@ function parseFlags(argv: readonly string[]): Flags {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
-    if (a === '--no-lifeguard') {
+    if (a === '--no-lifeguard' || a === '--no-events') {
       bools.add(a);
       continue;
     }
@@ -73,6 +75,7 @@ function parseFlags(argv: readonly string[]): Flags {
     preset: values.get('preset') ?? 'lan',
     role,
     lifeguard: !bools.has('--no-lifeguard'),
+    events: !bools.has('--no-events'),
     logLevel,
   };
 }
@@ -129,7 +132,7 @@ async function command(node: SwimNode, line: string, exit: (leave: boolean) => P
   }
 }
 
-function listen(node: SwimNode, world: World): void {
+function listen(node: SwimNode, world: World, events: boolean): void {
   let exiting = false;
   const exit = async (leave: boolean): Promise<void> => {
     if (exiting) return;
@@ -152,7 +155,7 @@ function listen(node: SwimNode, world: World): void {
   process.stdin.on('end', () => void exit(false));
   process.on('SIGTERM', () => void exit(false));
   process.on('SIGINT', () => void exit(true));
-  node.subscribe((e: MemberEvent) => out({ type: 'event', kind: e.kind, member: view(e.member), atMs: world.clock.monoMs() }));
+  if (events) node.subscribe((e: MemberEvent) => out({ type: 'event', kind: e.kind, member: view(e.member), atMs: world.clock.monoMs() }));
 }
 
 async function main(): Promise<void> {
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
     bind: flags.bind,
   });
   await node.start();
-  listen(node, world);
+  listen(node, world, flags.events);
   out({ type: 'ready', name: node.name, gossip: node.address, pid: process.pid });
   if (flags.join.length > 0) void node.joinInBackground(flags.join);
 }

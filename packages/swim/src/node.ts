@@ -430,7 +430,7 @@ export class SwimNode {
         timeoutMs: this.config.pushPullTimeoutMs,
         signal: abort.signal,
       });
-      return this.mergeReply(to, frame);
+      return this.mergeReply(to, frame, join);
     } catch (err) {
       if (!(err instanceof PushPullError)) throw err;
       return this.pushPullFailed(to, err.reason, err.message);
@@ -440,14 +440,14 @@ export class SwimNode {
     }
   }
 
-  private mergeReply(to: string, frame: Uint8Array): boolean {
+  private mergeReply(to: string, frame: Uint8Array, join: boolean): boolean {
     const core = this.core;
     const opened = this.io.openPushPull(frame);
     if (!opened.ok) return this.pushPullFailed(to, opened.reason, opened.detail);
     if (!opened.value.reply) return this.pushPullFailed(to, 'decode', 'answer is not a push-pull reply');
     if (!core || !this.running) return false;
     this.counters.pushPullsSucceeded++;
-    this.apply(core.mergeRemoteState(opened.value.members, this.world.clock.monoMs()));
+    this.apply(core.mergeRemoteState(opened.value.members, this.world.clock.monoMs(), { joined: join }));
     this.rearm();
     return true;
   }

@@ -58,6 +58,10 @@ export interface SwimStats {
   indirectRequestsIgnored: number;
   /** Late timers reported by the shell (event-loop lag above lagThresholdMs). */
   lagEvents: number;
+  /** Older news answered with ours, directly to its sender (anti-entropy). */
+  correctionsSent: number;
+  /** Packets sent to announce our own join or leave to members directly. */
+  announcements: number;
 }
 
 export function emptyStats(): SwimStats {
@@ -79,6 +83,8 @@ export function emptyStats(): SwimStats {
     membersIgnored: 0,
     indirectRequestsIgnored: 0,
     lagEvents: 0,
+    correctionsSent: 0,
+    announcements: 0,
   };
 }
 
@@ -231,6 +237,35 @@ export function deadNode(ctx: Ctx, msg: Dead, nowMs: number): void {
 export function expireSuspicion(ctx: Ctx, r: MemberRecord, nowMs: number): void {
   ctx.stats.deadDeclared++;
   deadNode(ctx, { t: 'dead', name: r.name, inc: r.incarnation, from: ctx.selfName }, nowMs);
+}
+
+const rank: Record<'alive' | 'suspect' | 'dead' | 'left', number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/**
+ * True when `msg` (news about another member) is strictly older than what `r` holds: a lower
+ * incarnation, or the same one with a weaker state (alive < suspect < dead < left). The sender of
+ * such news has missed something we know; the core answers it with our news (anti-entropy).
+ */
+export function isOlderNews(msg: Extract<SwimMessage, { t: 'alive' | 'suspect' | 'dead' }>, r: MemberRecord): boolean {
+  if (msg.inc !== r.incarnation) return msg.inc < r.incarnation;
+  const state = msg.t === 'dead' ? (msg.from === msg.name ? 'left' : 'dead') : msg.t;
+  return rank[state] < rank[r.state];
+}
+
+/** What we would gossip about `r` now: its latest state as a message. */
+export function newsAbout(ctx: Ctx, r: MemberRecord): SwimMessage {
+  switch (r.state) {
+    case 'alive':
+      return { t: 'alive', name: r.name, inc: r.incarnation, meta: r.meta };
+    case 'suspect':
+      return { t: 'suspect', name: r.name, inc: r.incarnation, from: ctx.selfName };
+    case 'dead':
+      return { t: 'dead', name: r.name, inc: r.incarnation, from: ctx.selfName };
+    case 'left':
+      return { t: 'dead', name: r.name, inc: r.incarnation, from: r.name };
+    default:
+      return assertNever(r.state);
+  }
 }
 
 export function assertNever(x: never): never {

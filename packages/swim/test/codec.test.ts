@@ -40,7 +40,7 @@ const x = (n: number, c = 'x'): string => c.repeat(n);
 export function maximalMeta(): MemberMeta {
   const addr = (d: string): string => `${x(58, d)}:65535`;
   const tags: Record<string, string> = {};
-  for (let i = 0; i < 8; i++) tags[`${i}${x(31, 'k')}`] = x(64, 'v');
+  for (let i = 0; i < 8; i++) tags[`${i}${x(15, 'k')}`] = x(40, 'v');
   return { role: 'agent', version: x(32, 'V'), addresses: { gossip: addr('g'), cluster: addr('c'), http: addr('h') }, tags };
 }
 

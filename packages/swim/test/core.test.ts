@@ -51,28 +51,31 @@ t.test('no ack: ping-req to k helpers with nacks asked, then suspicion; the next
   t.ok(reqs.every((m) => m.t === 'ping-req' && m.nack), 'nacks asked (Lifeguard)');
   t.equal(core.member(first!.target)?.state, 'suspect');
   t.ok(core.health >= 1, 'missing nacks raised the health score');
-  // Everyone else answers; the suspect gets its suspicion in the probe itself.
-  const buddy = run(core, 3000, 12_000, (e, now) => {
-    for (const p of pings(e)) if (p.target !== first!.target) core.receive('x:1', [{ t: 'ack', seq: p.seq }], now);
-  });
-  const toSuspect = sends(buddy).filter((s) => s.messages.some((m) => m.t === 'ping' && m.target === first!.target));
-  t.ok(toSuspect.length > 0 && toSuspect.every((s) => s.messages.some((m) => m.t === 'suspect' && m.name === first!.target)), 'probes of a suspect carry the suspicion');
+});
+
+t.test('buddy system: the probe of a suspect carries the suspicion', async (t) => {
+  const core = makeCore(4);
+  core.receive('x:1', [{ t: 'suspect', name: 'n2', inc: 1, from: 'n3' }], 0);
+  const effects = run(core, 1, 1001);
+  const toSuspect = sends(effects).filter((s) => s.messages.some((m) => m.t === 'ping' && m.target === 'n2'));
+  t.equal(toSuspect.length, 1, 'probed next (probeSoon)');
+  t.ok(toSuspect[0]!.messages.some((m) => m.t === 'suspect' && m.name === 'n2'), 'with the suspicion in the same packet');
 });
 
 t.test('all nacks in: the probe fails at once, and the health score does not move', async (t) => {
   const core = makeCore(4);
-  let probe: Extract<SwimMessage, { t: 'ping' }> | undefined;
-  let failedAt = -1;
+  let reqAt = -1;
+  let target = '';
   run(core, 1, 2000, (e, now) => {
-    probe ??= pings(e)[0];
-    const reqs = sends(e).flatMap((s) => s.messages).filter((m) => m.t === 'ping-req');
-    if (reqs.length > 0) {
-      const effects = reqs.flatMap((r) => (r.t === 'ping-req' ? core.receive('h:1', [{ t: 'nack', seq: r.seq }], now + 1) : []));
-      void effects;
-      if (core.member(probe!.target)?.state === 'suspect') failedAt = now;
-    }
+    const reqs = sends(e).flatMap((s) => s.messages).filter((m): m is Extract<SwimMessage, { t: 'ping-req' }> => m.t === 'ping-req');
+    if (reqs.length === 0 || reqAt >= 0) return;
+    reqAt = now;
+    target = reqs[0]!.target;
+    for (const r of reqs) core.receive('h:1', [{ t: 'nack', seq: r.seq }], now);
   });
-  t.ok(failedAt > 0 && failedAt < 600, `suspected right after the last nack (t=${failedAt}), not at the period end`);
+  t.ok(reqAt > 0, 'indirect probes went out');
+  t.equal(core.member(target)?.state, 'suspect', 'suspected as soon as the last nack came, before the period ended');
+  t.equal(core.stats.probeFailures, 1);
   t.equal(core.health, 0, 'every helper nacked: the target is the problem, not us');
 });
 
@@ -190,4 +193,28 @@ t.test('bounded: members beyond membersMax and ping-req beyond indirectPendingMa
   t.equal(core.stats.membersIgnored, 2);
   for (let i = 0; i < 5; i++) core.receive('x:1', [{ t: 'ping-req', seq: i, target: 'n1', targetAddr: '10.0.0.1:7946', from: 'n2', nack: true }], 2);
   t.equal(core.stats.indirectRequestsIgnored, 3);
+});
+
+t.test('older news is answered with ours, to its sender, once per period', async (t) => {
+  const core = makeCore(3);
+  core.receive('x:1', [{ t: 'dead', name: 'n1', inc: 1, from: 'n1' }], 10);
+  t.equal(core.member('n1')?.state, 'left');
+  const out = core.receive('10.0.0.9:7946', [{ t: 'suspect', name: 'n1', inc: 1, from: 'n2' }], 20);
+  const reply = sends(out).find((s) => s.to === '10.0.0.9:7946');
+  t.ok(reply?.messages.some((m) => m.t === 'dead' && m.name === 'n1' && m.from === 'n1'), 'the stale sender learns of the leave');
+  const again = core.receive('10.0.0.9:7946', [{ t: 'alive', name: 'n1', inc: 1, meta: meta(1) }], 30);
+  t.notOk(sends(again).some((s) => s.to === '10.0.0.9:7946'), 'rate-limited');
+  const same = core.receive('10.0.0.8:7946', [{ t: 'dead', name: 'n1', inc: 1, from: 'n1' }], 40);
+  t.notOk(sends(same).some((s) => s.to === '10.0.0.8:7946'), 'news as new as ours needs no answer');
+  t.equal(core.stats.correctionsSent, 1);
+});
+
+t.test('joining and leaving are announced directly to members, besides gossip', async (t) => {
+  const core = makeCore(5);
+  const joined = core.mergeRemoteState([{ name: 'n9', inc: 0, state: 'alive', meta: meta(9) }], 10, { joined: true });
+  const hello = sends(joined).filter((s) => s.messages.some((m) => m.t === 'alive' && m.name === 'n0'));
+  t.equal(hello.length, 6, 'every known live member is told we are alive');
+  t.equal(sends(core.mergeRemoteState([], 20, { joined: true })).length, 0, 'only once');
+  const bye = sends(core.leave(30)).filter((s) => s.messages.some((m) => m.t === 'dead' && m.name === 'n0' && m.from === 'n0'));
+  t.equal(bye.length, 6, 'and that we leave');
 });

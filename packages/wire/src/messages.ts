@@ -13,6 +13,12 @@
  *     700 – 999  api / cluster control
  *     1000 –     unassigned
  *
+ * SWIM ids in use (defined in packages/swim/src/codec.ts, contract in
+ * packages/swim/test/fixtures/registry.json, since this package cannot import @shoal/swim):
+ *
+ *     200 swim.ping   201 swim.ping-req   202 swim.ack   203 swim.nack   204 swim.alive
+ *     205 swim.suspect   206 swim.dead   207 swim.push-pull   208 swim.push-pull-reply
+ *
  * Schemas may evolve compatibly (new optional fields); a change that an older peer would reject
  * needs a new id.
  */
@@ -157,3 +163,287 @@ export const LinkRefuse = shoalRegistry.define({
   schema: s.object({ reason: s.enum(['duplicate', 'shutting-down', 'version']) }),
   limits: linkLimits,
 });
+
+// ---- 600–699: hypervisor agent ------------------------------------------------------------
+//
+// The hypervisor agent (hypervisor-agent/) serves one actor per host at path
+// ['hypervisor', <agent name>]. Core nodes `query` it with one of the requests below (a plain
+// object whose `type` is the registry name) and get back `agent.reply-ok` or
+// `agent.reply-error`. The agent validates every request against these schemas before acting,
+// so a malformed command changes nothing and is answered `invalid`. Ids: 600–619 requests,
+// 640–649 replies, 660–679 reserved for events pushed by the agent.
+
+/** A VM / zone id: a lower-case RFC 4122 UUID (SmartOS zone names are UUIDs). */
+export const agentUuidSchema = s.string({ bytesMin: 36, bytesMax: 36, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ });
+/** Memory in MB: 1 MB … 16 TiB. */
+export const agentRamMbSchema = s.uint({ min: 1, max: 16 * 1024 * 1024 });
+/** A reservation lease: 100 ms … 1 h (default 60 s at the agent when absent). */
+export const agentLeaseMsSchema = s.uint({ min: 100, max: 3_600_000 });
+const ipv4Schema = s.string({ bytesMax: 15, pattern: /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/ });
+/** SmartOS nic tag names: letters, digits and `_`, at most 31. */
+export const nicTagSchema = s.string({ bytesMin: 1, bytesMax: 31, pattern: /^[A-Za-z0-9_]+$/ });
+/** ZFS-safe snapshot names, as vmadm requires: at most 64 of `[A-Za-z0-9_.:%-]`. */
+export const snapshotNameSchema = s.string({ bytesMin: 1, bytesMax: 64, pattern: /^[A-Za-z0-9_.:%-]+$/ });
+const printable = (bytesMax: number) => s.string({ bytesMin: 1, bytesMax, pattern: /^[^\u0000-\u001f\u007f]+$/ });
+export const zoneBrandSchema = s.enum(['joyent', 'joyent-minimal', 'lx', 'bhyve', 'kvm']);
+/** Shoal's zone states (the vmadm driver maps SmartOS's finer ones onto these). */
+export const zoneStateSchema = s.enum(['provisioning', 'starting', 'running', 'stopping', 'stopped', 'failed']);
+export const virtualisationSchema = s.enum(['zone', 'lx', 'bhyve', 'kvm']);
+
+export const agentLimits = {
+  nicsMax: 8,
+  resolversMax: 6,
+  metadataKeysMax: 128,
+  metadataKeyBytesMax: 128,
+  metadataValueBytesMax: 8 * 1024,
+  snapshotsMax: 64,
+  recordZonesMax: 4096,
+  reservationsListMax: 65_536,
+  characteristicsMax: 64,
+  nicTagsMax: 64,
+} as const;
+
+const metadataSchema = s.record(s.string({ bytesMax: agentLimits.metadataValueBytesMax }), {
+  entriesMax: agentLimits.metadataKeysMax,
+  key: s.string({ bytesMin: 1, bytesMax: agentLimits.metadataKeyBytesMax, pattern: /^[^\u0000-\u001f\u007f]+$/ }),
+});
+
+export const zoneNicSchema = s.object({
+  nicTag: nicTagSchema,
+  /** An IPv4 address, or `dhcp`. */
+  ip: s.union([ipv4Schema, s.literal('dhcp')]),
+  netmask: s.optional(ipv4Schema),
+  gateway: s.optional(ipv4Schema),
+  vlanId: s.optional(s.uint({ max: 4094 })),
+  primary: s.optional(s.boolean()),
+});
+
+/** What a core node asks an agent to create: Shoal's zone spec (the driver turns it into vmadm's payload). */
+export const zoneSpecSchema = s.object({
+  uuid: agentUuidSchema,
+  alias: s.optional(printable(64)),
+  brand: zoneBrandSchema,
+  ramMb: agentRamMbSchema,
+  /** CPU cap in percent of one CPU (300 = three CPUs). */
+  cpuCap: s.optional(s.uint({ min: 1, max: 100_000 })),
+  quotaGb: s.optional(s.uint({ min: 1, max: 1_048_576 })),
+  /** Virtual CPUs (bhyve, kvm). */
+  cpus: s.optional(s.uint({ min: 1, max: 256 })),
+  /** Size of the data disk (bhyve, kvm), GiB. */
+  diskGb: s.optional(s.uint({ min: 1, max: 1_048_576 })),
+  imageUuid: agentUuidSchema,
+  /** lx only: the Linux kernel version the zone reports. */
+  kernelVersion: s.optional(s.string({ bytesMin: 1, bytesMax: 32, pattern: /^[0-9][0-9A-Za-z.+_-]*$/ })),
+  nics: s.array(zoneNicSchema, { lengthMax: agentLimits.nicsMax }),
+  resolvers: s.array(ipv4Schema, { lengthMax: agentLimits.resolversMax }),
+  customerMetadata: metadataSchema,
+});
+export type ZoneSpec = Infer<typeof zoneSpecSchema>;
+export type ZoneNic = Infer<typeof zoneNicSchema>;
+export type ZoneBrand = Infer<typeof zoneBrandSchema>;
+export type ZoneState = Infer<typeof zoneStateSchema>;
+export type Virtualisation = Infer<typeof virtualisationSchema>;
+
+export const zoneSnapshotSchema = s.object({ name: snapshotNameSchema, createdAt: s.string({ bytesMax: 40 }) });
+export type ZoneSnapshot = Infer<typeof zoneSnapshotSchema>;
+
+/** A zone as a driver reports it. */
+export const zoneSchema = s.object({
+  uuid: agentUuidSchema,
+  alias: s.optional(s.string({ bytesMax: 256 })),
+  brand: zoneBrandSchema,
+  state: zoneStateSchema,
+  ramMb: s.uint({ max: 16 * 1024 * 1024 }),
+  cpuCap: s.optional(s.uint()),
+  quotaGb: s.optional(s.uint()),
+  cpus: s.optional(s.uint()),
+  imageUuid: s.optional(s.string({ bytesMax: 64 })),
+  nics: s.array(s.object({ nicTag: s.string({ bytesMax: 64 }), ip: s.string({ bytesMax: 64 }), netmask: s.optional(s.string({ bytesMax: 64 })), gateway: s.optional(s.string({ bytesMax: 64 })), vlanId: s.optional(s.uint()), primary: s.optional(s.boolean()), mac: s.optional(s.string({ bytesMax: 32 })) }), { lengthMax: 32 }),
+  resolvers: s.array(s.string({ bytesMax: 64 }), { lengthMax: 16 }),
+  customerMetadata: s.record(s.string({ bytesMax: 64 * 1024 }), { entriesMax: 1024 }),
+  snapshots: s.array(zoneSnapshotSchema, { lengthMax: 1024 }),
+  createdAt: s.optional(s.string({ bytesMax: 40 })),
+});
+export type Zone = Infer<typeof zoneSchema>;
+
+/** One line of the zone list in a hypervisor record. */
+export const zoneSummarySchema = s.object({
+  uuid: agentUuidSchema,
+  alias: s.optional(s.string({ bytesMax: 256 })),
+  brand: zoneBrandSchema,
+  state: zoneStateSchema,
+  ramMb: s.uint(),
+});
+export type ZoneSummary = Infer<typeof zoneSummarySchema>;
+
+/** One reservation of the memory ledger. */
+export const reservationSchema = s.object({
+  vmId: agentUuidSchema,
+  ramMb: s.uint(),
+  state: s.enum(['pending', 'provisioned']),
+  grantedAtMs: s.uint(),
+  /** Wall-clock ms at which an unconfirmed reservation expires; absent once provisioned. */
+  expiresAtMs: s.optional(s.uint()),
+  /** The driver has (or had) a zone for this reservation. */
+  zoneSeen: s.boolean(),
+});
+export type Reservation = Infer<typeof reservationSchema>;
+
+/** The memory figures of a host, MB. free = total − reservedForHost − provisioned − pending (≥ 0). */
+export const memoryFiguresSchema = s.object({
+  totalMb: s.uint(),
+  reservedForHostMb: s.uint(),
+  provisionedMb: s.uint(),
+  pendingMb: s.uint(),
+  freeMb: s.uint(),
+  /** How far provisioned + pending exceed what may be handed out (zones found at reconcile). */
+  overcommittedMb: s.uint(),
+});
+export type MemoryFigures = Infer<typeof memoryFiguresSchema>;
+
+/** The answer to `agent.reserve`. A refusal is an answer, not an error. */
+export const reserveResultSchema = s.object({
+  vmId: agentUuidSchema,
+  granted: s.boolean(),
+  ramMb: s.uint(),
+  state: s.optional(s.enum(['pending', 'provisioned'])),
+  expiresAtMs: s.optional(s.uint()),
+  reason: s.optional(s.literal('insufficient-memory')),
+  freeMb: s.uint(),
+});
+export type ReserveResult = Infer<typeof reserveResultSchema>;
+
+/**
+ * The hypervisor record: everything the cluster knows about one host, kept current by its agent.
+ * Designed to be stored as is under key `name` in the ring bucket `hypervisors`: `revision`
+ * orders versions (last writer wins by `(boot, seq)`), and nothing in it is local to a caller.
+ */
+export const hypervisorRecordSchema = s.object({
+  v: s.uint({ min: 1, max: 255 }),
+  name: s.string({ bytesMin: 1, bytesMax: 64 }),
+  revision: s.object({ boot: s.uint(), seq: s.uint() }),
+  updatedAt: s.string({ bytesMax: 40 }),
+  agent: s.object({
+    cluster: s.string({ bytesMax: 64 }),
+    gossip: s.string({ bytesMax: 64 }),
+    metrics: s.optional(s.string({ bytesMax: 64 })),
+    version: s.string({ bytesMax: 32 }),
+    driver: s.enum(['sim', 'vmadm']),
+    startedAt: s.string({ bytesMax: 40 }),
+  }),
+  platform: s.string({ bytesMax: 128 }),
+  virtualisation: s.array(virtualisationSchema, { lengthMax: 8 }),
+  cpus: s.uint({ max: 65_536 }),
+  memory: memoryFiguresSchema,
+  disk: s.object({ totalGb: s.uint(), provisionedGb: s.uint(), freeGb: s.uint() }),
+  nicTags: s.array(s.string({ bytesMax: 64 }), { lengthMax: agentLimits.nicTagsMax }),
+  characteristics: s.record(s.string({ bytesMax: 256 }), { entriesMax: agentLimits.characteristicsMax, key: s.string({ bytesMin: 1, bytesMax: 64 }) }),
+  topology: s.string({ bytesMax: 256 }),
+  reservations: s.object({ pending: s.uint(), provisioned: s.uint() }),
+  zoneCounts: s.record(s.uint(), { entriesMax: 16 }),
+  zones: s.array(zoneSummarySchema, { lengthMax: agentLimits.recordZonesMax }),
+  zonesTruncated: s.boolean(),
+});
+export type HypervisorRecord = Infer<typeof hypervisorRecordSchema>;
+
+export const AgentInfo = shoalRegistry.define({ id: 600, name: 'agent.info', schema: s.object({ type: s.literal('agent.info') }) });
+
+export const AgentReserve = shoalRegistry.define({
+  id: 601,
+  name: 'agent.reserve',
+  schema: s.object({ type: s.literal('agent.reserve'), vmId: agentUuidSchema, ramMb: agentRamMbSchema, leaseMs: s.optional(agentLeaseMsSchema) }),
+});
+
+export const AgentConfirm = shoalRegistry.define({ id: 602, name: 'agent.confirm', schema: s.object({ type: s.literal('agent.confirm'), vmId: agentUuidSchema }) });
+
+export const AgentRelease = shoalRegistry.define({ id: 603, name: 'agent.release', schema: s.object({ type: s.literal('agent.release'), vmId: agentUuidSchema }) });
+
+export const AgentReservations = shoalRegistry.define({ id: 604, name: 'agent.reservations', schema: s.object({ type: s.literal('agent.reservations') }) });
+
+export const AgentZoneList = shoalRegistry.define({ id: 605, name: 'agent.zone-list', schema: s.object({ type: s.literal('agent.zone-list') }) });
+
+export const AgentZoneGet = shoalRegistry.define({ id: 606, name: 'agent.zone-get', schema: s.object({ type: s.literal('agent.zone-get'), uuid: agentUuidSchema }) });
+
+export const AgentZoneCreate = shoalRegistry.define({ id: 607, name: 'agent.zone-create', schema: s.object({ type: s.literal('agent.zone-create'), spec: zoneSpecSchema }) });
+
+export const AgentZoneAction = shoalRegistry.define({
+  id: 608,
+  name: 'agent.zone-action',
+  schema: s.object({ type: s.literal('agent.zone-action'), uuid: agentUuidSchema, action: s.enum(['start', 'stop', 'reboot', 'delete']), force: s.optional(s.boolean()) }),
+});
+
+export const AgentZoneUpdate = shoalRegistry.define({
+  id: 609,
+  name: 'agent.zone-update',
+  schema: s.object({
+    type: s.literal('agent.zone-update'),
+    uuid: agentUuidSchema,
+    ramMb: s.optional(agentRamMbSchema),
+    cpuCap: s.optional(s.uint({ min: 1, max: 100_000 })),
+    quotaGb: s.optional(s.uint({ min: 1, max: 1_048_576 })),
+  }),
+});
+
+export const AgentZoneSnapshot = shoalRegistry.define({
+  id: 610,
+  name: 'agent.zone-snapshot',
+  schema: s.object({ type: s.literal('agent.zone-snapshot'), uuid: agentUuidSchema, action: s.enum(['create', 'list', 'rollback', 'delete']), name: s.optional(snapshotNameSchema) }),
+});
+
+export const AgentZoneMetadata = shoalRegistry.define({
+  id: 611,
+  name: 'agent.zone-metadata',
+  schema: s.object({
+    type: s.literal('agent.zone-metadata'),
+    uuid: agentUuidSchema,
+    set: s.optional(metadataSchema),
+    remove: s.optional(s.array(s.string({ bytesMin: 1, bytesMax: agentLimits.metadataKeyBytesMax }), { lengthMax: agentLimits.metadataKeysMax })),
+  }),
+});
+
+/** Every request an agent accepts, told apart by `type`. */
+export const agentRequestSchema = s.taggedUnion('type', [
+  AgentInfo.schema,
+  AgentReserve.schema,
+  AgentConfirm.schema,
+  AgentRelease.schema,
+  AgentReservations.schema,
+  AgentZoneList.schema,
+  AgentZoneGet.schema,
+  AgentZoneCreate.schema,
+  AgentZoneAction.schema,
+  AgentZoneUpdate.schema,
+  AgentZoneSnapshot.schema,
+  AgentZoneMetadata.schema,
+]);
+export type AgentRequest = Infer<typeof agentRequestSchema>;
+
+/** Typed failures an agent answers with; `invalid` means the request was refused before anything changed. */
+export const agentErrorCodeSchema = s.enum([
+  'invalid',
+  'not-found',
+  'exists',
+  'conflict',
+  'state',
+  'busy',
+  'no-reservation',
+  'insufficient-memory',
+  'zone-exists',
+  'limit',
+  'driver',
+  'timeout',
+  'unavailable',
+]);
+export type AgentErrorCode = Infer<typeof agentErrorCodeSchema>;
+
+/** A successful answer; `result`'s shape depends on the request (see hypervisor-agent/src/protocol.ts). */
+export const AgentReplyOk = shoalRegistry.define({ id: 640, name: 'agent.reply-ok', schema: s.object({ type: s.literal('agent.reply-ok'), result: s.any() }) });
+
+export const AgentReplyError = shoalRegistry.define({
+  id: 641,
+  name: 'agent.reply-error',
+  schema: s.object({ type: s.literal('agent.reply-error'), code: agentErrorCodeSchema, message: s.string({ bytesMax: 1024 }) }),
+});
+
+export const agentReplySchema = s.taggedUnion('type', [AgentReplyOk.schema, AgentReplyError.schema]);
+export type AgentReply = Infer<typeof agentReplySchema>;
