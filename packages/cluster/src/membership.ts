@@ -7,7 +7,7 @@
  * It also serves `GET /api/v1/cluster/members` and exports SWIM's counters to Prometheus.
  */
 import type { ActorNet, ActorSystem } from '@shoal/actors';
-import { exportCounter, exportGauge, type ApiMetrics, type ApiRoutes } from '@shoal/api';
+import { ApiError, exportCounter, exportGauge, type ApiMetrics, type ApiRoutes } from '@shoal/api';
 import type { Logger, World } from '@shoal/runtime';
 import { SwimNode, swimConfig, type Member, type MemberEvent, type MemberMeta } from '@shoal/swim';
 import type { Keyring } from '@shoal/wire';
@@ -89,12 +89,16 @@ const memberSchema = {
   },
 } as const;
 
-export function clusterRoutes(swim: () => SwimNode): ApiRoutes {
+export function clusterRoutes(swim: () => SwimNode | undefined): ApiRoutes {
   return (app, { requireAdmin }) => {
     app.get(
       '/api/v1/cluster/members',
       { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema } } } } } },
-      async () => ({ members: swim().members().map(memberBody) }),
+      async () => {
+        const node = swim();
+        if (!node) throw new ApiError('unavailable', 'membership is still starting; try again in a moment');
+        return { members: node.members().map(memberBody) };
+      },
     );
   };
 }

@@ -94,13 +94,14 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       addresses: { cluster: clusterAddress, http: httpAddress },
       peers: net.peersInfo().map((p) => ({ node: p.node, address: p.address ?? '', state: p.state })),
     });
-    let swim: SwimNode | undefined;
+    // The members route needs SWIM, which starts after the API (its metadata carries the HTTP address).
+    const late: { swim?: SwimNode } = {};
     const api = buildApi({
       auth: adminTokenAuthenticator([token.value]),
       metrics,
       logger: log.child({ component: 'api' }),
       clock: world.clock,
-      routes: [nodeRoutes(status), clusterRoutes(() => swim as SwimNode)],
+      routes: [nodeRoutes(status), clusterRoutes(() => late.swim)],
     });
     await api.listen({ host: config.host, port: config.httpPort });
     undo.push(() => api.close());
@@ -109,11 +110,11 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
 
     // Membership last: the gossiped metadata carries every address, so the others can reach us.
     const meta = { role: 'core' as const, version: shoalVersion, addresses: { gossip: formatAddress(config.host, config.gossipPort), cluster: clusterAddress, http: httpAddress }, tags: {} };
-    swim = await startMembership({ config, world, keyring: keyring.value, meta, net, system, log: log.child({ component: 'swim' }) });
-    const membership = swim;
+    const swim = await startMembership({ config, world, keyring: keyring.value, meta, net, system, log: log.child({ component: 'swim' }) });
+    late.swim = swim;
     undo.push(async () => {
-      await membership.leave().catch(() => undefined);
-      await membership.stop();
+      await swim.leave().catch(() => undefined);
+      await swim.stop();
     });
     registerSwimMetrics(metrics, swim);
     const gossipAddress = swim.address;

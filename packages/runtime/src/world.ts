@@ -5,10 +5,15 @@
 import { nodeClock, type Clock } from './clock.js';
 import { nodeRandom, type Random } from './random.js';
 import { nodeTransport } from './node-transport.js';
-import { openLmdbStorage } from './lmdb-storage.js';
 import { jsonLogger, type LogLevel, type Logger } from './logger.js';
 import type { Transport } from './transport.js';
 import type { Storage } from './storage.js';
+
+/** LMDB loads on first use: processes that never open storage (SWIM members, agents' CLIs) skip its ~3 MiB and ~20 ms. */
+export async function openLmdbStorageLazily(path: string): Promise<Storage> {
+  const { openLmdbStorage } = await import('./lmdb-storage.js');
+  return openLmdbStorage(path);
+}
 
 export interface World {
   readonly clock: Clock;
@@ -26,6 +31,6 @@ export function nodeWorld(opts: { logLevel?: LogLevel; logWrite?: (s: string) =>
     random: nodeRandom(),
     transport: nodeTransport(),
     logger: jsonLogger(clock, opts.logLevel ?? 'info', opts.logWrite),
-    openStorage: openLmdbStorage,
+    openStorage: openLmdbStorageLazily,
   };
 }
