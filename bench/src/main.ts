@@ -25,6 +25,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { runSwim } = await import('./swim.js');
     return (opts) => runSwim(opts);
   },
+  agent: async () => {
+    const { runAgentBench } = await import('./agent.js');
+    return (opts) => runAgentBench(opts);
+  },
 };
 
 async function main(): Promise<void> {

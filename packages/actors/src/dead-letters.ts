@@ -5,7 +5,8 @@
  * `mailboxMax` messages (`mailbox-full`); a reply reached a query that had already ended by
  * reply, timeout or failure (`query-closed`); the target is on another node and no router is
  * attached (`no-route`); the message was sent to the "nobody" sender of a message that had none
- * (`nobody`).
+ * (`nobody`); a remote router could not encode it for the wire, e.g. over a size limit
+ * (`unencodable`).
  *
  * Each dead letter is counted by reason, offered to subscribers (tests, metrics), and logged at
  * debug — at most `deadLetterLogBurstMax` lines per `deadLetterLogWindowMs`, then one line with
@@ -14,7 +15,7 @@
 import type { Clock, Logger } from '@shoal/runtime';
 import type { ActorRef } from './ref.js';
 
-export type DeadLetterReason = 'stopped' | 'unknown' | 'mailbox-full' | 'query-closed' | 'no-route' | 'nobody';
+export type DeadLetterReason = 'stopped' | 'unknown' | 'mailbox-full' | 'query-closed' | 'no-route' | 'nobody' | 'unencodable';
 
 export const deadLetterReasons: readonly DeadLetterReason[] = Object.freeze([
   'stopped',
@@ -23,6 +24,7 @@ export const deadLetterReasons: readonly DeadLetterReason[] = Object.freeze([
   'query-closed',
   'no-route',
   'nobody',
+  'unencodable',
 ]);
 
 export interface DeadLetter {
@@ -45,6 +47,7 @@ export class DeadLetters {
     'query-closed': 0,
     'no-route': 0,
     nobody: 0,
+    unencodable: 0,
   };
   private listeners: DeadLetterListener[] = [];
   private windowStartMs = -Infinity;

@@ -94,6 +94,8 @@ export function describeReason(reason: DeadLetterReason): string {
       return 'no route to its node';
     case 'nobody':
       return 'it is nobody';
+    case 'unencodable':
+      return 'it could not be encoded for the wire (over a size or nesting limit)';
     default:
       return assertNever(reason);
   }

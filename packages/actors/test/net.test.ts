@@ -221,3 +221,28 @@ t.test('inbound flow control: a slow actor is not flooded into dead letters', as
   t.equal(systemOf(b.root).deadLetters.total, 0, 'no message became a dead letter');
   t.ok(b.net.stats.throttled > 0, `the receiver paused its link ${b.net.stats.throttled} times`);
 });
+
+t.test('a reply too large for the wire fails the remote query at once', async (t) => {
+  const a = await startNode('a', key);
+  const b = await startNode('b', key, { batchBytesMax: 64 * 1024 });
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  a.net.setPeerAddress('b', b.address);
+  spawn(
+    b.root,
+    (_s: undefined, msg: { replyTo: ActorRef<unknown> }) => {
+      dispatch(msg.replyTo, { blob: new Uint8Array(200 * 1024) });
+      return undefined;
+    },
+    'big',
+  );
+  const big = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['big'] });
+  const started = Date.now();
+  const err = await query(big, (replyTo: ActorRef<unknown>) => ({ replyTo }), 20_000).catch((e: unknown) => e);
+  t.type(err, UndeliverableError);
+  t.match(String(err), /could not be encoded/);
+  t.ok(Date.now() - started < 10_000, 'failed long before the 20 s timeout');
+  t.equal(systemOf(b.root).deadLetters.stats().byReason.unencodable, 1, 'a dead letter on the replying node');
+});

@@ -23,6 +23,7 @@ const startFlags: FlagSpec[] = [
   { name: 'key-file', type: 'string', valueName: 'FILE', help: 'keyring file: one base64 key per line, the first is primary (default: DIR/cluster.key, created)' },
   { name: 'join', type: 'string', valueName: 'HOST:PORT[,...]', help: 'gossip addresses of members to join through (retried until one answers)' },
   { name: 'swim-preset', type: 'string', valueName: 'PRESET', help: "SWIM timings: 'lan' (memberlist's LAN defaults) or 'local' (faster, loopback)", default: nodeDefaults.swimPreset },
+  { name: 'sim-agents', type: 'int', valueName: 'K', help: 'run K simulated hypervisor agents beside the node (child processes, data in DIR/agents)', default: nodeDefaults.simAgents },
   { name: 'log-level', type: 'string', valueName: 'LEVEL', help: 'debug, info, warn or error', default: 'info', env: 'SHOAL_LOG_LEVEL' },
 ];
 
@@ -48,6 +49,7 @@ const nodeStart: Command = {
           keyFile: args.string('key-file'),
           join: (args.string('join') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0),
           swimPreset: args.string('swim-preset') as 'lan' | 'local' | undefined,
+          simAgents: args.int('sim-agents'),
         },
         hostname(),
       );

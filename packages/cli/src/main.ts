@@ -8,8 +8,10 @@ import { CliError, type CliIO } from './io.js';
 import { keygen } from './cmd-keygen.js';
 import { nodeCommands } from './cmd-node.js';
 import { clusterCommands } from './cmd-cluster.js';
+import { agentCommands } from './cmd-agent.js';
+import { hypervisorCommands } from './cmd-hypervisors.js';
 
-export const commands: Command[] = [keygen, ...nodeCommands, ...clusterCommands];
+export const commands: Command[] = [keygen, ...nodeCommands, ...agentCommands, ...clusterCommands, ...hypervisorCommands];
 
 function overview(): string {
   const lines = ['usage: shoal <command> [options]', '', 'commands:'];

@@ -31,6 +31,8 @@ export interface NodeConfig {
   readonly join: readonly string[];
   /** SWIM timing preset: `lan` (memberlist's LAN defaults) or `local` (faster, for loopback). */
   readonly swimPreset: 'lan' | 'local';
+  /** Simulated hypervisor agents run beside the node as child processes (sim-agents.ts), 0–16. Default 0. */
+  readonly simAgents: number;
 }
 
 export const nodeDefaults = {
@@ -41,6 +43,7 @@ export const nodeDefaults = {
   httpPort: 8080,
   dataDir: 'data',
   swimPreset: 'lan',
+  simAgents: 0,
 } as const;
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -70,6 +73,11 @@ function checkJoin(seeds: readonly string[]): readonly string[] {
   return Object.freeze([...seeds]);
 }
 
+function checkSimAgents(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 16) throw new ConfigError(`sim agents must be 0-16, got ${n}`);
+  return n;
+}
+
 export function validateNodeConfig(input: NodeConfigInput, hostname: string): NodeConfig {
   const clusterPort = checkPort('cluster port', input.clusterPort ?? nodeDefaults.clusterPort);
   const gossipPort = checkPort('gossip port', input.gossipPort ?? nodeDefaults.gossipPort);
@@ -88,6 +96,7 @@ export function validateNodeConfig(input: NodeConfigInput, hostname: string): No
     keyFile: input.keyFile,
     join: checkJoin(input.join ?? []),
     swimPreset,
+    simAgents: checkSimAgents(input.simAgents ?? nodeDefaults.simAgents),
   };
   return Object.freeze(config);
 }

@@ -6,3 +6,4 @@ export * from './secrets.js';
 export * from './node.js';
 export * from './version.js';
 export { memberBody, type MemberBody } from './membership.js';
+export { HypervisorDirectory, hypervisorRoutes, type HypervisorView } from './hypervisors.js';

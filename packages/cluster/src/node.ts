@@ -14,6 +14,8 @@ import type { SwimNode } from '@shoal/swim';
 import type { NodeConfig } from './config.js';
 import { registerActorMetrics } from './metrics.js';
 import { clusterRoutes, registerSwimMetrics, startMembership } from './membership.js';
+import { hypervisorRoutes } from './hypervisors.js';
+import { startSimAgents } from './sim-agents.js';
 import { loadAdminToken, loadKeyring } from './secrets.js';
 import { shoalVersion } from './version.js';
 
@@ -101,7 +103,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       metrics,
       logger: log.child({ component: 'api' }),
       clock: world.clock,
-      routes: [nodeRoutes(status), clusterRoutes(() => late.swim)],
+      routes: [nodeRoutes(status), clusterRoutes(() => late.swim), hypervisorRoutes(() => late.swim, system, world.clock)],
     });
     await api.listen({ host: config.host, port: config.httpPort });
     undo.push(() => api.close());
@@ -118,6 +120,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
     });
     registerSwimMetrics(metrics, swim);
     const gossipAddress = swim.address;
+    if (config.simAgents > 0) undo.push(await startSimAgents({ config, keyFile: keyring.path, join: gossipAddress, clock: world.clock, log: log.child({ component: 'sim-agents' }) }));
     log.info('node started', { http: httpAddress, cluster: clusterAddress, gossip: gossipAddress, data: files.resolve(config.dataDir) });
 
     let stopping: Promise<void> | undefined;

@@ -13,6 +13,7 @@ export * from './storage.js';
 export * from './logger.js';
 export * from './world.js';
 export { nodeTransport } from './node-transport.js';
-export { openLmdbStorage } from './lmdb-storage.js';
+export { openLmdbStorageLazily as openLmdbStorage } from './world.js';
 export { files, FileError } from './files.js';
 export { httpRequest, HttpClientError, type HttpRequest, type HttpResponse } from './http-client.js';
+export { runCommand, spawnProcess, killPid, pidAlive, onStdinClosed, commandDefaults, CommandStartError, CommandTimeoutError, CommandAbortedError, CommandOutputError, type CommandOptions, type CommandResult, type SpawnOptions, type ChildHandle } from './process.js';

@@ -198,7 +198,8 @@ export const agentLimits = {
   metadataValueBytesMax: 8 * 1024,
   snapshotsMax: 64,
   recordZonesMax: 4096,
-  reservationsListMax: 65_536,
+  /** Reservations in one `agent.reservations` answer (≈ 250 KB, well inside a frame). */
+  reservationsPageMax: 2_048,
   characteristicsMax: 64,
   nicTagsMax: 64,
 } as const;
@@ -358,7 +359,12 @@ export const AgentConfirm = shoalRegistry.define({ id: 602, name: 'agent.confirm
 
 export const AgentRelease = shoalRegistry.define({ id: 603, name: 'agent.release', schema: s.object({ type: s.literal('agent.release'), vmId: agentUuidSchema }) });
 
-export const AgentReservations = shoalRegistry.define({ id: 604, name: 'agent.reservations', schema: s.object({ type: s.literal('agent.reservations') }) });
+/** One page of the ledger, by VM id: those after `after`, at most `limit` (≤ reservationsPageMax); the answer's `next` continues. */
+export const AgentReservations = shoalRegistry.define({
+  id: 604,
+  name: 'agent.reservations',
+  schema: s.object({ type: s.literal('agent.reservations'), after: s.optional(agentUuidSchema), limit: s.optional(s.uint({ min: 1, max: 2_048 })) }),
+});
 
 export const AgentZoneList = shoalRegistry.define({ id: 605, name: 'agent.zone-list', schema: s.object({ type: s.literal('agent.zone-list') }) });
 

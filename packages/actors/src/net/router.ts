@@ -34,6 +34,7 @@ import {
   type Message,
 } from '@shoal/wire';
 import { OutboundQueueFullError } from '../errors.js';
+import { isQueryRef } from '../queries.js';
 import { RingQueue } from '../queue.js';
 import type { ActorRef} from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
@@ -286,7 +287,7 @@ export class ActorNet implements RemoteRouter {
       if (!(err instanceof EncodeError)) throw err;
       if (items.length === 1) {
         this.log.warn('message cannot be encoded for the wire; dropped as a dead letter', { peer: peer.node, err: err.message });
-        this.bounce(items[0] as Outbound);
+        this.unencodable(peer, items[0] as Outbound);
         return [];
       }
       const half = items.length >> 1;
@@ -367,6 +368,22 @@ export class ActorNet implements RemoteRouter {
         return;
       case 'demonitor':
         return;
+    }
+  }
+
+  /**
+   * An item the codec refused: a dead letter here; and if it was a reply to a query on the peer,
+   * a small notice goes there instead, so that query fails at once rather than timing out.
+   */
+  private unencodable(peer: Peer, item: Outbound): void {
+    this.stats.bounced++;
+    if (item.k !== 'send') return;
+    const s = this.system;
+    const to = refFromJSON(s, item.to);
+    s.deadLetter('unencodable', to, fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
+    if (isQueryRef(to) && to.node === peer.node) {
+      peer.queue.push({ k: 'send', to: item.to, from: undefined, body: toWireBody({ type: 'shoal.undeliverable', ref: item.from ? refFromJSON(s, item.from) : to, reason: 'unencodable' }) });
+      this.schedulePump(peer);
     }
   }
 

@@ -1,0 +1,250 @@
+/**
+ * An agent: the composition root of `shoal agent start`. It owns the start and stop order.
+ *
+ * Start: data directory and its PID lock (`DATA/agent.pid`) → the cluster keyring (never
+ * created here: an agent joins a cluster that exists) → LMDB at `DATA/db` with the agent's
+ * identity (a data directory belongs to one agent) → the driver → the ledger, reconciled with
+ * the zones the driver has → the actor system, its transport and the `['hypervisor', NAME]` actor
+ * → the metrics server (with `--metrics-port`) → SWIM with role `agent`, last, because the
+ * gossiped metadata carries the addresses others will use. Stop is the reverse, beginning with a
+ * graceful SWIM leave. A failure while starting undoes what was done.
+ *
+ * Membership: the agent follows SWIM like a core node does — a member alive gives the transport
+ * its cluster address; a member failed or left is forgotten and treated as down (queries to it
+ * fail at once). Core nodes find the agent the same way, by the `cluster` address it gossips.
+ */
+import { ActorNet, start as startActors, systemOf, type ActorRef, type ActorSystem } from '@shoal/actors';
+import { adminTokenAuthenticator, buildApi, type ApiMetrics, type ApiRoutes } from '@shoal/api';
+import { files, formatAddress, type Logger, type Storage, type World } from '@shoal/runtime';
+import { SwimNode, swimConfig, type MemberEvent, type MemberMeta } from '@shoal/swim';
+import { parseKeyringFile, type HypervisorRecord, type Keyring } from '@shoal/wire';
+import { spawnHypervisorActor } from './actor.js';
+import { agentDefaults, type AgentConfig } from './config.js';
+import { AgentStartError } from './errors.js';
+import type { HostFacts, Hypervisor } from './hypervisor.js';
+import { DurableLedger } from './ledger.js';
+import { createAgentMetrics, registerAgentMetrics } from './metrics.js';
+import { buildRecord } from './record.js';
+import { AgentService } from './service.js';
+import { SimHypervisor, type SimFaults } from './sim-driver.js';
+import { agentVersion } from './version.js';
+import { VmadmHypervisor } from './vmadm-driver.js';
+import { ZoneTable } from './zones.js';
+
+export interface AgentStartOptions {
+  /** A driver to use instead of the configured one (tests). */
+  driver?: (storage: Storage) => Promise<Hypervisor>;
+  /** Injected failures for the sim driver (tests). */
+  simFaults?: SimFaults;
+}
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly root: ActorRef<never>;
+  readonly system: ActorSystem;
+  readonly net: ActorNet;
+  readonly swim: SwimNode;
+  readonly ledger: DurableLedger;
+  readonly driver: Hypervisor;
+  readonly service: AgentService;
+  readonly addresses: { gossip: string; cluster: string; metrics?: string };
+  /** Settles with the reason if the agent must stop on its own (its ledger failed). */
+  readonly failed: Promise<Error>;
+  record(): HypervisorRecord;
+  stop(): Promise<void>;
+}
+
+interface Identity {
+  name: string;
+  cluster: string;
+  createdAt: string;
+}
+
+async function checkIdentity(storage: Storage, config: AgentConfig, wallMs: number): Promise<void> {
+  const store = storage.store<Identity>('agent');
+  const identity = store.get(['identity']);
+  if (identity === undefined) {
+    await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
+    return;
+  }
+  if (identity.name !== config.name || identity.cluster !== config.cluster) {
+    throw new AgentStartError(`data directory ${config.dataDir} belongs to agent ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name}, or use another --data`);
+  }
+}
+
+function loadKeyring(path: string): Keyring {
+  if (!files.exists(path)) throw new AgentStartError(`no cluster key at ${path}: give the agent a copy of the cluster's key file with --key-file`);
+  try {
+    return parseKeyringFile(files.readText(path));
+  } catch (err) {
+    throw new AgentStartError(`cluster key file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function openDriver(config: AgentConfig, world: World, storage: Storage, log: Logger, opts: AgentStartOptions): Promise<Hypervisor> {
+  if (opts.driver) return opts.driver(storage);
+  if (config.driver === 'vmadm') {
+    const host: Partial<HostFacts> = {};
+    if (config.memoryMb !== undefined) host.memoryMb = config.memoryMb;
+    if (config.cpus !== undefined) host.cpus = config.cpus;
+    if (config.diskGb !== undefined) host.diskGb = config.diskGb;
+    if (config.nicTags !== undefined) host.nicTags = [...config.nicTags];
+    return VmadmHypervisor.open({ clock: world.clock, log, pollMs: config.vmadmPollMs, host });
+  }
+  const host: HostFacts = {
+    memoryMb: config.memoryMb ?? agentDefaults.simMemoryMb,
+    cpus: config.cpus ?? agentDefaults.simCpus,
+    diskGb: config.diskGb ?? agentDefaults.simDiskGb,
+    nicTags: [...(config.nicTags ?? agentDefaults.simNicTags)],
+    virtualisation: ['zone', 'lx', 'bhyve'],
+    platform: `shoal-sim ${agentVersion}`,
+  };
+  return SimHypervisor.open({ storage, clock: world.clock, log, host, timings: config.simTimings, ...(opts.simFaults ? { faults: opts.simFaults } : {}) });
+}
+
+function followMembership(event: MemberEvent, self: string, net: ActorNet, system: ActorSystem, log: Logger): void {
+  const m = event.member;
+  if (m.name === self) return;
+  switch (event.kind) {
+    case 'joined':
+    case 'recovered':
+    case 'updated':
+      net.setPeerAddress(m.name, m.meta.addresses.cluster);
+      if (event.kind !== 'updated') log.info(`member ${event.kind}`, { member: m.name, role: m.meta.role });
+      return;
+    case 'suspected':
+      return;
+    case 'failed':
+    case 'left':
+      log.info(`member ${event.kind}`, { member: m.name });
+      net.forgetPeer(m.name);
+      system.nodeDown(m.name);
+      return;
+  }
+}
+
+type Undo = (() => Promise<void> | void)[];
+
+interface LocalState {
+  keyring: Keyring;
+  startedMs: number;
+  driver: Hypervisor;
+  host: HostFacts;
+  ledger: DurableLedger;
+  zones: ZoneTable;
+}
+
+/** Data directory, key, storage and identity, driver, ledger (reconciled with the driver's zones). */
+async function openLocal(config: AgentConfig, world: World, log: Logger, opts: AgentStartOptions, undo: Undo, onFailure: (err: Error) => void): Promise<LocalState> {
+  files.mkdirp(config.dataDir);
+  undo.push(files.lockPid(files.resolve(config.dataDir, 'agent.pid')));
+  const keyring = loadKeyring(files.resolve(config.keyFile));
+  const storage = await world.openStorage(files.resolve(config.dataDir, 'db'));
+  undo.push(() => storage.close());
+  const startedMs = world.clock.wallMs();
+  await checkIdentity(storage, config, startedMs);
+  const driver = await openDriver(config, world, storage, log.child({ component: 'driver' }), opts);
+  undo.push(() => driver.close());
+  const host = await driver.info();
+  const reservedForHostMb = config.reservedMb ?? Math.round(host.memoryMb * agentDefaults.reservedFraction);
+  if (reservedForHostMb > host.memoryMb) throw new AgentStartError(`--reserved-mb ${reservedForHostMb} is more than the host's ${host.memoryMb} MB`);
+  const ledger = await DurableLedger.open({ storage, clock: world.clock, capacity: { totalMb: host.memoryMb, reservedForHostMb }, log: log.child({ component: 'ledger' }), onFailure });
+  undo.push(() => ledger.close());
+  const zones = new ZoneTable(driver, world.clock, log, async (list) => {
+    await ledger.reconcile(list);
+  });
+  const report = await ledger.reconcile(await zones.start());
+  undo.push(() => zones.stop());
+  const changed = report.adopted.length + report.updated.length + report.released.length;
+  if (changed > 0) log.info('ledger reconciled with the driver', { adopted: report.adopted.length, updated: report.updated.length, released: report.released.length });
+  return { keyring, startedMs, driver, host, ledger, zones };
+}
+
+/** The Prometheus server, when `--metrics-port` is given; returns its address. */
+async function serveMetrics(config: AgentConfig, world: World, log: Logger, metrics: ApiMetrics, undo: Undo): Promise<string | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  const api = buildApi({ auth: adminTokenAuthenticator([]), metrics, logger: log.child({ component: 'metrics' }), clock: world.clock, routes: [healthRoutes(config.name)] });
+  await api.listen({ host: config.host, port: config.metricsPort });
+  undo.push(() => api.close());
+  const bound = api.server.address();
+  return formatAddress(config.host, typeof bound === 'object' && bound ? bound.port : config.metricsPort);
+}
+
+/** SWIM with role `agent`, following membership, joining in the background. */
+async function joinCluster(config: AgentConfig, world: World, log: Logger, keyring: Keyring, meta: MemberMeta, net: ActorNet, system: ActorSystem, undo: Undo): Promise<SwimNode> {
+  const node = new SwimNode({ world, config: swimConfig(config.swimPreset), name: config.name, meta, keyring, cluster: config.cluster });
+  node.subscribe((e) => followMembership(e, config.name, net, system, log));
+  await node.start();
+  undo.push(async () => {
+    await node.leave().catch(() => undefined);
+    await node.stop();
+  });
+  void node.joinInBackground(config.join, { onRetry: (attempt, delayMs) => log.warn('cannot join yet; retrying', { seeds: config.join, attempt, retryInMs: Math.round(delayMs) }) });
+  return node;
+}
+
+export async function startAgent(config: AgentConfig, world: World, opts: AgentStartOptions = {}): Promise<RunningAgent> {
+  const undo: Undo = [];
+  const unwind = async (): Promise<void> => {
+    for (const step of undo.reverse()) await step();
+    undo.length = 0;
+  };
+  const log = world.logger.child({ agent: config.name });
+  let reportFailure: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  try {
+    const { keyring, startedMs, driver, host, ledger, zones } = await openLocal(config, world, log, opts, undo, (err) => reportFailure(err));
+    const root = startActors({ name: config.name, clock: world.clock, random: world.random, logger: log.child({ component: 'actors' }) });
+    const system = systemOf(root);
+    undo.push(() => system.stop());
+    const net = new ActorNet(system, { ...world, logger: log }, keyring, { cluster: config.cluster, listen: formatAddress(config.host, config.clusterPort) });
+    const addresses: RunningAgent['addresses'] = { gossip: '', cluster: await net.start() };
+    undo.push(() => net.stop());
+
+    const record = (): HypervisorRecord =>
+      buildRecord({
+        name: config.name,
+        nowMs: world.clock.wallMs(),
+        revision: { boot: Math.floor(startedMs), seq: ledger.stats.changes + zones.version },
+        agent: { ...addresses, version: agentVersion, driver: driver.kind, startedAt: new Date(startedMs).toISOString() },
+        host,
+        memory: ledger.figures(),
+        reservations: ledger.counts(),
+        zones,
+        characteristics: config.characteristics,
+        topology: config.topology,
+      });
+    const agentMetrics = createAgentMetrics(config.name);
+    const service = new AgentService({ ledger, driver, zones, clock: world.clock, log, record, leaseMsDefault: config.leaseMsDefault, onDriverCall: agentMetrics.driverCall });
+    spawnHypervisorActor(root, config.name, service, log);
+    const membership: { swim?: SwimNode } = {};
+    registerAgentMetrics(agentMetrics.metrics, { ledger, zones, service, swim: () => membership.swim, net });
+    const metricsAddress = await serveMetrics(config, world, log, agentMetrics.metrics, undo);
+    if (metricsAddress) addresses.metrics = metricsAddress;
+
+    // Membership last: the gossiped metadata carries every address, so core nodes can reach us.
+    const meta: MemberMeta = { role: 'agent', version: agentVersion, addresses: { gossip: formatAddress(config.host, config.gossipPort), cluster: addresses.cluster, ...(metricsAddress ? { http: metricsAddress } : {}) }, tags: { driver: driver.kind } };
+    const swim = await joinCluster(config, world, log, keyring, meta, net, system, undo);
+    membership.swim = swim;
+    addresses.gossip = swim.address;
+    log.info('agent started', { driver: driver.kind, ...addresses, memory: ledger.figures() });
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        log.info('agent stopping');
+        await unwind();
+        log.info('agent stopped');
+      })());
+    return { config, root, system, net, swim, ledger, driver, service, addresses, failed, record, stop };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+function healthRoutes(name: string): ApiRoutes {
+  return (app) => {
+    app.get('/api/v1/health', async () => ({ status: 'ok', agent: name, version: agentVersion }));
+  };
+}
