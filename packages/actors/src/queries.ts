@@ -48,8 +48,15 @@ interface Pending {
 export class QueryTable {
   private readonly pending = new Map<string, Pending>();
   private counter = 0;
+  /**
+   * A random prefix per system instance: a restarted node must not hand out the ids of its
+   * previous life, or a late reply to an old query would settle a new one.
+   */
+  private readonly epoch: string;
 
-  constructor(private readonly system: ActorSystem) {}
+  constructor(private readonly system: ActorSystem) {
+    this.epoch = Buffer.from(system.random.bytes(4)).toString('hex');
+  }
 
   get size(): number {
     return this.pending.size;
@@ -57,7 +64,7 @@ export class QueryTable {
 
   /** Opens a query to `target`; the caller sends its message with `tempRef` as the sender. */
   open(target: AnyRef, timeoutMs: number): { tempRef: AnyRef; id: string; promise: Promise<unknown> } {
-    const id = String(++this.counter);
+    const id = `${this.epoch}-${++this.counter}`;
     const tempRef = makeRef<unknown>(this.system, this.system.name, [queryPrefix, id], undefined);
     let entry: Pending | undefined;
     const promise = new Promise<unknown>((resolve, reject) => {

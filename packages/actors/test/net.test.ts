@@ -153,9 +153,11 @@ t.test('bounded outbound queue; unserializable messages fail at dispatch; unknow
   t.throws(() => dispatch(far, { f: () => 1 }), UnserializableMessageError);
   t.throws(() => dispatch(far, new Map()), UnserializableMessageError);
   t.throws(() => dispatch(far, { when: new Date() }), UnserializableMessageError);
+  const far2 = refFromJSON<unknown>(sysA, { node: 'far2', path: ['x'] });
+  t.doesNotThrow(() => dispatch(far2, Object.freeze({ frozen: Object.freeze([1, 2]) })), 'a frozen message can be queued and bounced');
   const dead: string[] = [];
   sysA.deadLetters.subscribe((d) => dead.push(d.reason));
-  await waitFor('ten dead letters', () => dead.length === 10);
+  await waitFor('eleven dead letters', () => dead.length === 11);
   t.same(new Set(dead), new Set(['no-route']));
   const q = await query(far, 'q', 5000).catch((err: unknown) => err);
   t.type(q, UndeliverableError, 'a query to a node with no address fails at once');

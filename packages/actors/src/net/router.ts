@@ -38,7 +38,7 @@ import { isQueryRef } from '../queries.js';
 import { RingQueue } from '../queue.js';
 import type { ActorRef} from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
-import type { RemoteRouter } from '../remote.js';
+import { decodeRefs, type RemoteRouter } from '../remote.js';
 import type { ActorSystem } from '../system.js';
 import { fromWireBody, toWireBody } from './body.js';
 import { acceptServerLink, Link, LinkError, openClientLink, type LinkConfig, type RefuseReason } from './link.js';
@@ -361,7 +361,7 @@ export class ActorNet implements RemoteRouter {
     const s = this.system;
     switch (item.k) {
       case 'send':
-        s.undeliverable(refFromJSON(s, item.to), fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
+        s.undeliverable(refFromJSON(s, item.to), localBody(item.body, s), item.from && refFromJSON(s, item.from));
         return;
       case 'monitor':
         s.deliver(refFromJSON(s, item.watcher), { type: 'shoal.down', ref: refFromJSON(s, item.target), reason: 'node-down', monitorId: item.id });
@@ -380,7 +380,7 @@ export class ActorNet implements RemoteRouter {
     if (item.k !== 'send') return;
     const s = this.system;
     const to = refFromJSON(s, item.to);
-    s.deadLetter('unencodable', to, fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
+    s.deadLetter('unencodable', to, localBody(item.body, s), item.from && refFromJSON(s, item.from));
     if (isQueryRef(to) && to.node === peer.node) {
       peer.queue.push({ k: 'send', to: item.to, from: undefined, body: toWireBody({ type: 'shoal.undeliverable', ref: item.from ? refFromJSON(s, item.from) : to, reason: 'unencodable' }) });
       this.schedulePump(peer);
@@ -413,7 +413,9 @@ export class ActorNet implements RemoteRouter {
       // The peer restarted: its old link is dead even if our side has not noticed yet.
       peer.link.close('replaced by a new incarnation of the peer');
     }
-    if (peer.connecting && this.system.name < node) return 'duplicate';
+    // Our dial may be to the peer's previous process (it restarted): a new incarnation's link wins.
+    const newIncarnation = peer.incarnation !== undefined && peer.incarnation !== incarnation;
+    if (peer.connecting && this.system.name < node && !newIncarnation) return 'duplicate';
     return 'accept';
   }
 
@@ -509,6 +511,15 @@ export class ActorNet implements RemoteRouter {
       if (!peer.link && !peer.connecting && !peer.retry && peer.queue.size === 0 && peer.address === undefined) this.peers.delete(node);
     }
   }
+}
+
+/**
+ * A queued body back as a message for the local system. Unlike `fromWireBody` (which binds refs
+ * in place in a freshly decoded body), this copies: a queued body may be the sender's own
+ * object, since `toWireBody` only copies what it must change.
+ */
+function localBody(body: unknown, system: ActorSystem): unknown {
+  return decodeRefs(body, system);
 }
 
 /** Consecutive sends become one `actor.batch` item; monitors stay in place, so order holds. */
