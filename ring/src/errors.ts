@@ -60,3 +60,98 @@ export class RingInvariantError extends Error {
 export function invariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RingInvariantError(message);
 }
+
+// ── errors of the stateful ring: each one sentence for the API (`code` maps to an HTTP status) ──
+
+/** The stable codes of store and cluster failures (the API maps them to statuses). */
+export type RingErrorCode =
+  | 'no-quorum'
+  | 'timeout'
+  | 'not-found'
+  | 'deleted'
+  | 'invalid-key'
+  | 'invalid-operation'
+  | 'unknown-bucket'
+  | 'invalid-continuation'
+  | 'incomplete-coverage'
+  | 'no-ring'
+  | 'not-up'
+  | 'refused';
+
+/** Base of the store's and the ring manager's expected failures. */
+export class RingError extends Error {
+  override name = 'RingError';
+  constructor(
+    readonly code: RingErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Fewer replicas than the quorum could be asked, or too many of them failed. */
+export class NoQuorumError extends RingError {
+  override name = 'NoQuorumError';
+  constructor(message: string) {
+    super('no-quorum', message);
+  }
+}
+
+/** The quorum did not answer within the request's time. The write may still have been applied. */
+export class QuorumTimeoutError extends RingError {
+  override name = 'QuorumTimeoutError';
+  constructor(message: string) {
+    super('timeout', message);
+  }
+}
+
+/** An update to a record that was deleted (delete is final until its tombstone is reaped). */
+export class DeletedError extends RingError {
+  override name = 'DeletedError';
+  constructor(message: string) {
+    super('deleted', message);
+  }
+}
+
+/** Operations that do not fit the bucket's schema, or a value over a CRDT limit. */
+export class InvalidOperationError extends RingError {
+  override name = 'InvalidOperationError';
+  constructor(message: string) {
+    super('invalid-operation', message);
+  }
+}
+
+/** A bucket that is not registered (and not eligible for the generic JSON type). */
+export class UnknownBucketError extends RingError {
+  override name = 'UnknownBucketError';
+  constructor(message: string) {
+    super('unknown-bucket', message);
+  }
+}
+
+/** A continuation token that this service did not issue for this bucket. */
+export class InvalidContinuationError extends RingError {
+  override name = 'InvalidContinuationError';
+  constructor(message: string) {
+    super('invalid-continuation', message);
+  }
+}
+
+/** Some partitions have no up owner, so a coverage query cannot see them. */
+export class IncompleteCoverageError extends RingError {
+  override name = 'IncompleteCoverageError';
+  constructor(
+    readonly uncovered: readonly number[],
+    message: string,
+  ) {
+    super('incomplete-coverage', message);
+  }
+}
+
+/** This node has no ring yet (it neither bootstrapped a cluster nor was joined to one). */
+export class NoRingError extends RingError {
+  override name = 'NoRingError';
+  constructor(message: string) {
+    super('no-ring', message);
+  }
+}

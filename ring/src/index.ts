@@ -7,3 +7,25 @@ export * from './ring.js';
 export * from './balance.js';
 export * from './plan.js';
 export * from './preflist.js';
+// The stateful ring: pure cores…
+export * from './transfers.js';
+export * from './routing.js';
+export * from './hashtree.js';
+export * from './filter.js';
+export * from './coverage-merge.js';
+export * from './handoff-plan.js';
+export * from './buckets.js';
+export * from './config.js';
+export * from './manager-core.js';
+export { heldByAll } from './reaper.js';
+// …and the shell.
+export * from './messages.js';
+export { RingView, type Liveness, type ViewListener } from './view.js';
+export { runSession, dirtyRoundsMax, HandoffError, type VnodeBehaviour, type HandoffCursor, type DirtyMark, type SendBatch, type SessionReport } from './vnode.js';
+export { KvVnode, type KvVnodeEnv, type ReplicateRequest } from './kv-vnode.js';
+export { VnodeHost, type HostStatus } from './host.js';
+export { RingManager, type ManagerReply } from './manager.js';
+export { Coordinator, errorOf, type GetOptions, type GetResult, type WriteOptions, type WriteResult, type RequestOptions } from './coordinator.js';
+export { listBucket, coverageCandidates, type ListOptions, type ListPage } from './coverage.js';
+export { runExchange, ExchangeError } from './aae.js';
+export * from './service.js';

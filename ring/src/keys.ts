@@ -21,9 +21,14 @@ import { InvalidKeyError } from './errors.js';
 import { bucketBytesMax, keyBytesMax } from './limits.js';
 import { isWellFormed } from './names.js';
 
+const controlCharacter = /[\u0000-\u001f]/;
+
 function encodePart(what: string, s: string, bytesMax: number): Buffer {
   if (typeof s !== 'string') throw new InvalidKeyError(`the ${what} must be a string`);
   if (!isWellFormed(s)) throw new InvalidKeyError(`the ${what} contains a lone surrogate (not valid UTF-16)`);
+  // Storage keys cannot hold control characters (@shoal/runtime checkKey); refuse them here so
+  // that every key the ring places can also be stored.
+  if (controlCharacter.test(s)) throw new InvalidKeyError(`the ${what} contains a control character`);
   const bytes = Buffer.from(s, 'utf8');
   if (bytes.length > bytesMax) throw new InvalidKeyError(`the ${what} is ${bytes.length} bytes, more than the ${bytesMax} allowed`);
   const length = Buffer.alloc(4);

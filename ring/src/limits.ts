@@ -33,8 +33,13 @@ export const nodeNameBytesMax = 128;
 export const clusterNameBytesMax = 64;
 /** Buckets, in UTF-8 bytes. */
 export const bucketBytesMax = 256;
-/** Keys inside a bucket, in UTF-8 bytes (the storage layer's key limit is 1 KiB in total). */
-export const keyBytesMax = 768;
+/**
+ * Keys inside a bucket, in UTF-8 bytes. Records are stored under [partition, bucket, key] and
+ * handoff marks under [partition, 0, bucket, key]; the storage layer allows 1,024 bytes per
+ * tuple (9 per number, each string's bytes + 1): 9 + 9 + 257 + 741 = 1,016. (It was 768, which
+ * let a long bucket and key pass here and then fail in storage.)
+ */
+export const keyBytesMax = 740;
 /** Staged membership changes waiting for one commit. */
 export const stagedChangesMax = 64;
 
@@ -54,3 +59,37 @@ export const loadFactor = Object.freeze({ numerator: 5, denominator: 4 });
 export const continuumVnodesPerWeight = 64;
 /** Points per vnode: hashring's ketama mode (4 points from each MD5 digest). Protocol constant. */
 export const continuumPointsPerVnode = 4;
+
+// ── the stateful ring (store, handoff, anti-entropy, coverage, reaping) ─────────────────────
+
+/** Records per handoff batch (one message, acknowledged after the receiver persisted it). */
+export const handoffBatchItemsMax = 256;
+/** Encoded bytes per handoff batch (well under the actor transport's 4 MiB frame). */
+export const handoffBatchBytesMax = 512 * 1024;
+/** Handoff sessions one node runs at once (outbound), whatever the configuration asks. */
+export const handoffConcurrencyMax = 16;
+/**
+ * Leaves (segments) of a partition's anti-entropy hash tree. Both sides of an exchange must
+ * agree on it, so it is a protocol constant: 256 × 4 bytes per exchange round.
+ */
+export const aaeSegments = 256;
+/** Fan-out of the inner levels of the hash tree (256 segments → 16 → 1). */
+export const aaeFanout = 16;
+/** Keys one exchange may repair (fetch, merge both ways); the rest wait for the next exchange. */
+export const aaeKeysPerExchangeMax = 256;
+/** Records read from storage per build tick of one vnode's hash tree. */
+export const aaeBuildRecordsPerTickMax = 2_000;
+/** Keys (or records) in one page of a coverage query. */
+export const listPageMax = 1_000;
+/** Records one vnode reads for one page of a coverage query (a selective filter stops here). */
+export const foldScanMax = 10_000;
+/** Nodes (operators and leaves) in one coverage filter. */
+export const filterNodesMax = 32;
+/** Nesting of a coverage filter (and / or / not). */
+export const filterDepthMax = 6;
+/** Bytes of a continuation token. */
+export const continuationBytesMax = 2_048;
+/** Tombstones one reaper round may drop per partition. */
+export const reapBatchMax = 64;
+/** Keys a replica accepts in one reap-check or reap request. */
+export const reapKeysMax = 256;

@@ -1,0 +1,261 @@
+/**
+ * Quorum operations: the coordinator of each request, as functions over `query` (one pending
+ * query per replica; no actor per request is needed because nothing here holds state between
+ * messages beyond the promise that collects the answers).
+ *
+ * get(bucket, key, { r, timeoutMs }): asks every entry of the route (routing.ts: up primaries,
+ * fallbacks, and old holders while the partition moves), and answers with the merge of all the
+ * answers it has once R of them *count* (not a new owner still receiving its copy; an "absent"
+ * from an old holder that already handed off never counts). It keeps listening until every
+ * replica answered or timed out, merges everything, and sends the merged record to each primary
+ * whose answer differed (read repair).
+ *
+ * update / delete: sent to the coordinating vnode (the first counting entry: a complete up
+ * primary when there is one), which applies the operations to its local record, persists, and
+ * calls `replicate` (below) with the delta; the answer comes after W acknowledgements, its own
+ * included. A delete is a tombstone through the same path.
+ *
+ * Failures, one sentence each (errors.ts): NoQuorumError when fewer than R (W) replicas are up,
+ * or too many refused or were unreachable; QuorumTimeoutError when the quorum did not answer in
+ * time. A write that fails either way may still have been applied on some replicas (it was
+ * not acknowledged, so nothing was promised); retrying an update that is not idempotent (a
+ * counter increment) may apply it twice.
+ */
+import { NodeDownError, QueryTimeoutError, refFromJSON, UndeliverableError, type ActorRef } from '@shoal/actors';
+import { record, type EntityRecord, type FieldOps, type Fields, type RecordPlain } from '@shoal/crdt';
+import type { BucketRegistry, BucketSpec } from './buckets.js';
+import type { RingConfig } from './config.js';
+import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, QuorumTimeoutError, RingError, UnknownBucketError, type RingErrorCode } from './errors.js';
+import type { Clock, Random } from '@shoal/runtime';
+import { keyPartition } from './keys.js';
+import type { ReplicateRequest } from './kv-vnode.js';
+import { askHost, hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
+import { coordinatorOf, effectiveQuorum, type RouteEntry } from './routing.js';
+import type { Route } from './routing.js';
+import type { RingView } from './view.js';
+
+export interface RequestOptions {
+  /** Time the whole request may take, ms (default: the ring config's requestTimeoutMs). */
+  readonly timeoutMs?: number;
+}
+
+export interface GetOptions extends RequestOptions {
+  /** Answers to wait for (default: the bucket's R). */
+  readonly r?: number;
+}
+
+export interface WriteOptions extends RequestOptions {
+  /** Acknowledgements to wait for, the coordinator's included (default: the bucket's W). */
+  readonly w?: number;
+}
+
+export interface GetResult<F extends Fields = Fields> {
+  /** The record exists and is not deleted. */
+  readonly found: boolean;
+  /** A tombstone was read (found is false). */
+  readonly deleted: boolean;
+  /** The record's plain value (`toPlain`) when found. */
+  readonly value: RecordPlain<F> | undefined;
+  /** The merged record (a tombstone when deleted), for callers that need the CRDT itself. */
+  readonly record: EntityRecord<F> | undefined;
+  /** Answers that counted towards R. */
+  readonly answers: number;
+}
+
+export interface WriteResult {
+  /** Acknowledgements received (≥ W), the coordinator's included. */
+  readonly acks: number;
+}
+
+export interface CoordinatorDeps {
+  readonly self: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly root: ActorRef<unknown>;
+  readonly view: RingView;
+  readonly buckets: BucketRegistry;
+  readonly config: RingConfig;
+}
+
+/** The named error for a failure reply. */
+export function errorOf(f: Failure): RingError {
+  switch (f.code) {
+    case 'no-quorum':
+      return new NoQuorumError(f.message);
+    case 'timeout':
+      return new QuorumTimeoutError(f.message);
+    case 'deleted':
+      return new DeletedError(f.message);
+    case 'invalid-operation':
+      return new InvalidOperationError(f.message);
+    case 'unknown-bucket':
+      return new UnknownBucketError(f.message);
+    default:
+      return new RingError(f.code, f.message);
+  }
+}
+
+type Outcome<R> = { readonly ok: true; readonly reply: R } | { readonly ok: false; readonly code: RingErrorCode; readonly why: string };
+
+/** A query whose failure is a value: timeout, unreachable, or the replica's own refusal. */
+async function ask<R extends { ok: boolean }>(target: ActorRef<HostMessage>, p: number, cmd: VnodeCommand, timeoutMs: number, random: Random): Promise<Outcome<R>> {
+  try {
+    const r = await askHost<R>(target, p, cmd, timeoutMs, random);
+    if (r.ok) return { ok: true, reply: r };
+    const f = r as unknown as Failure;
+    return { ok: false, code: f.code, why: f.message };
+  } catch (err) {
+    if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${target.node} did not answer in ${timeoutMs} ms` };
+    if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${target.node} is unreachable` };
+    return { ok: false, code: 'no-quorum', why: `${target.node}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * Collects outcomes until `needed` successes (→ resolve with them), or until so many failed that
+ * `needed` cannot be reached (→ reject with the failure that says why). `onAll` sees every
+ * outcome once all have settled (read repair).
+ */
+function quorum<R>(asks: readonly Promise<Outcome<R>>[], needed: number, counts: (r: R, i: number) => boolean, what: string, onAll?: (outcomes: Outcome<R>[]) => void): Promise<{ replies: (R | undefined)[]; counted: number }> {
+  return new Promise((resolve, reject) => {
+    const outcomes: Outcome<R>[] = new Array<Outcome<R>>(asks.length);
+    const replies: (R | undefined)[] = new Array<R | undefined>(asks.length).fill(undefined);
+    let counted = 0;
+    let settled = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      if (counted >= needed) {
+        done = true;
+        resolve({ replies: [...replies], counted });
+      } else if (settled === asks.length) {
+        done = true;
+        const timedOut = outcomes.some((o) => !o.ok && o.code === 'timeout');
+        const why = outcomes.flatMap((o) => (o.ok ? [] : [o.why])).join('; ');
+        const message = `${what}: ${counted} of the ${needed} replicas needed answered${why ? ` (${why})` : ''}`;
+        reject(timedOut ? new QuorumTimeoutError(`timeout: ${message}`) : new NoQuorumError(`no quorum: ${message}`));
+      }
+    };
+    asks.forEach((a, i) => {
+      void a.then((o) => {
+        outcomes[i] = o;
+        settled++;
+        if (o.ok) {
+          replies[i] = o.reply;
+          if (counts(o.reply, i)) counted++;
+        }
+        finish();
+        if (settled === asks.length) onAll?.(outcomes);
+      });
+    });
+    if (asks.length === 0) finish();
+  });
+}
+
+export class Coordinator {
+  constructor(private readonly deps: CoordinatorDeps) {}
+
+  hostRef(node: string): ActorRef<HostMessage> {
+    return refFromJSON<HostMessage>(this.deps.root, { node, path: [...hostPath] });
+  }
+
+  private locate(bucket: string, key: string, n: number): { spec: BucketSpec; route: Route } {
+    const spec = this.deps.buckets.resolve(bucket);
+    const ring = this.deps.view.ring;
+    if (!ring) throw new NoRingError(`node ${this.deps.self} is not part of a cluster yet: start it with a new cluster or join it to one`);
+    const p = keyPartition(ring, bucket, key);
+    return { spec, route: this.deps.view.route(p, Math.min(n, spec.n))! };
+  }
+
+  async get<F extends Fields = Fields>(bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult<F>> {
+    const { spec, route } = this.locate(bucket, key, Number.MAX_SAFE_INTEGER);
+    const r = effectiveQuorum(opts.r ?? spec.r, route.replicas);
+    const counting = route.entries.filter((e) => e.counts).length;
+    if (counting < r) throw new NoQuorumError(`no quorum: ${counting} of the ${r} replicas a read of ${bucket}/${key} needs are up`);
+    const timeoutMs = opts.timeoutMs ?? this.deps.config.requestTimeoutMs;
+    const entries = route.entries;
+    const asks = entries.map((e) => ask<Extract<ReadReply, { ok: true }>>(this.hostRef(e.node), route.partition, { c: 'get', bucket, key }, timeoutMs, this.deps.random));
+    const counts = (reply: Extract<ReadReply, { ok: true }>, i: number): boolean => entries[i]!.counts && !(reply.absent && entries[i]!.role === 'leaving');
+    const repair = (outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void => this.readRepair(spec, route, bucket, key, outcomes);
+    const { replies, counted } = await quorum(asks, r, counts, `read of ${bucket}/${key}`, repair);
+    const merged = this.mergeReplies(spec, replies.map((x) => x?.bytes ?? null));
+    const deleted = merged !== undefined && record.isDeleted(merged);
+    const value = merged && !deleted ? (record.toPlain(merged) as RecordPlain<F>) : undefined;
+    return { found: value !== undefined, deleted, value, record: merged as EntityRecord<F> | undefined, answers: counted };
+  }
+
+  private mergeReplies(spec: BucketSpec, all: readonly (Uint8Array | null)[]): EntityRecord | undefined {
+    let merged: EntityRecord | undefined;
+    for (const bytes of all) {
+      if (bytes === null) continue;
+      const d = record.decode(spec.schema, bytes);
+      if (!d.ok) continue;
+      merged = merged ? record.merge(merged, d.value) : d.value;
+    }
+    return merged;
+  }
+
+  /** Sends the merge of every answer to each primary whose answer differed. */
+  private readRepair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void {
+    const merged = this.mergeReplies(spec, outcomes.map((o) => (o.ok ? o.reply.bytes : null)));
+    if (!merged) return;
+    const bytes = record.encode(merged);
+    outcomes.forEach((o, i) => {
+      const e = route.entries[i]!;
+      if (!o.ok || e.role !== 'primary') return;
+      const had = o.reply.bytes;
+      if (had !== null && Buffer.compare(had, bytes) === 0) return;
+      const timeoutMs = this.deps.config.requestTimeoutMs;
+      void ask<Ack>(this.hostRef(e.node), route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs, this.deps.random);
+    });
+  }
+
+  async update<F extends Fields>(bucket: string, key: string, ops: FieldOps<F>, opts: WriteOptions = {}): Promise<WriteResult> {
+    let copy: Record<string, unknown>;
+    try {
+      // A copy: the caller's object may be frozen, and the transport may rewrite a message in place.
+      copy = structuredClone(ops) as Record<string, unknown>;
+    } catch {
+      throw new InvalidOperationError(`the operations on ${bucket}/${key} are not plain data`);
+    }
+    return this.write(bucket, key, { kind: 'update', ops: copy }, opts);
+  }
+
+  delete(bucket: string, key: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.write(bucket, key, { kind: 'delete' }, opts);
+  }
+
+  private async write(bucket: string, key: string, op: WriteOp, opts: WriteOptions): Promise<WriteResult> {
+    const { spec, route } = this.locate(bucket, key, Number.MAX_SAFE_INTEGER);
+    const w = effectiveQuorum(opts.w ?? spec.w, route.replicas);
+    if (route.entries.length < w) throw new NoQuorumError(`no quorum: ${route.entries.length} of the ${w} replicas a write of ${bucket}/${key} needs are up`);
+    const coordinator = coordinatorOf(route)!;
+    const timeoutMs = opts.timeoutMs ?? this.deps.config.requestTimeoutMs;
+    const cmd: VnodeCommand = { c: 'write', bucket, key, op, w, n: spec.n, timeoutMs, deadline: this.deps.clock.wallMs() + timeoutMs, ...(coordinator.role === 'fallback' ? { standsFor: coordinator.standsFor } : {}) };
+    // The coordinating vnode answers within timeoutMs (its replication gives up then); the
+    // margin lets its own answer (which says why) arrive before ours expires.
+    const o = await ask<Extract<WriteReply, { ok: true }>>(this.hostRef(coordinator.node), route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4), this.deps.random);
+    if (!o.ok) throw o.code === 'timeout' ? new QuorumTimeoutError(`timeout: the write of ${bucket}/${key} was not acknowledged in time (${o.why}); it may still be applied`) : errorOf({ ok: false, code: o.code, message: o.why });
+    return { acks: o.reply.acks };
+  }
+
+  /** The replication step of a coordinating vnode (kv-vnode.ts): delta to the others, W acks. */
+  async replicate(req: ReplicateRequest): Promise<WriteReply> {
+    const route = this.deps.view.route(req.partition, req.n);
+    if (!route) return { ok: false, code: 'no-ring', message: 'no ring' };
+    const others: RouteEntry[] = route.entries.filter((e) => e.node !== this.deps.self);
+    const w = effectiveQuorum(req.w, route.replicas);
+    const needed = w - 1; // this vnode's own write is durable already
+    const asks = others.map((e) =>
+      ask<Extract<Ack, { ok: true }>>(this.hostRef(e.node), req.partition, { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) }, Math.max(1, req.deadline - this.deps.clock.wallMs()), this.deps.random),
+    );
+    if (needed <= 0) return { ok: true, acks: 1 };
+    try {
+      const { counted } = await quorum(asks, needed, () => true, `write of ${req.bucket}/${req.key}`);
+      return { ok: true, acks: counted + 1 };
+    } catch (err) {
+      const e = err as RingError;
+      return { ok: false, code: e.code, message: `${e.message}; the write may still be applied` };
+    }
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * The key/value vnode: Shoal's implementation of the vnode behaviour (vnode.ts) — the replica
+ * of one partition's CRDT records on this node, in the node's one LMDB store.
+ *
+ * Storage layout (store `ring.data`, tuple keys, one store for every partition):
+ *   [p, bucket, key]     → encoded record (crdt `record.encode`), canonical bytes
+ *   [p, 0, bucket, key]  → 1: a write made while a handoff session runs (dirty, resent)
+ *   [p, 1]               → meta: hints (owners this vnode stood in for) and session progress
+ *   [p, 2]               → writer epoch { n: node incarnation, e }
+ * Numbers sort before strings, so a record range [p, ''] … [p + 1] never sees the rest.
+ *
+ * Writers and dots (crdt: whoever mints dots must hold every dot it minted before). A vnode
+ * mints with writer id `<node>/<p>.<e>`. It holds everything it minted because a write is
+ * persisted before it is replicated, and merged state only grows — except after a crash (an
+ * unflushed write may have escaped through a read while its own copy was lost) and after a
+ * drop (the data left with handoff). So `e` moves on at the first start after a crash (the
+ * node incarnation `n` changed: service.ts bumps it unless the last stop was clean) and at
+ * every drop, and the new epoch is durable before the vnode takes a command. Contexts grow by
+ * one writer per crash or drop of a coordinating vnode, not per restart.
+ *
+ * Writes: each is one atomic batch (record + dirty mark + meta when they change). Until it
+ * commits, its bytes sit in an overlay that reads see, so the next write on the key (and its
+ * dots) builds on it; a reply that depends on durability waits for the batch's promise.
+ *
+ * Coordinating a write (`write`): apply the operations to the local record with a fresh HLC
+ * stamp (`applyUpdate` / `deleteRecord`), persist, then hand the delta to `replicate`
+ * (coordinator.ts), which sends it to the other replicas and answers after W acknowledgements,
+ * this vnode's own included.
+ *
+ * The anti-entropy tree (hashtree.ts) and the tombstone index are kept in memory: updated on
+ * every write, built from storage in bounded steps after start (`backgroundStep`).
+ */
+import { hlc as hlcOps, record, type EntityRecord, type Hlc, RecordDeletedError, type Plain } from '@shoal/crdt';
+import type { BatchOp, Clock, Key, Logger, Storage, Store } from '@shoal/runtime';
+import type { BucketRegistry, BucketSpec } from './buckets.js';
+import { matches, type Filter, type PermitHooks } from './filter.js';
+import { HashTree, keyHash } from './hashtree.js';
+import { foldScanMax, handoffBatchBytesMax, handoffBatchItemsMax, listPageMax } from './limits.js';
+import { failure, skeyOf, splitSkey, type Ack, type Failure, type RecordItem, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
+import type { DirtyMark, HandoffCursor, VnodeBehaviour } from './vnode.js';
+
+/** What the coordinating vnode hands to the replication step. */
+export interface ReplicateRequest {
+  readonly partition: number;
+  readonly bucket: string;
+  readonly key: string;
+  readonly delta: Uint8Array;
+  readonly w: number;
+  readonly n: number;
+  readonly timeoutMs: number;
+  /** The write's deadline (wall ms): the replication deltas carry it. */
+  readonly deadline: number;
+}
+
+export interface KvVnodeEnv {
+  readonly self: string;
+  readonly data: Store<unknown>;
+  readonly storage: Storage;
+  readonly buckets: BucketRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly hooks: PermitHooks;
+  /** This process's node incarnation (bumped after an unclean stop). */
+  readonly incarnation: number;
+  /** The node part of writer ids (the node name, or a hash of a long one). */
+  readonly writerBase: string;
+  readonly buildRecordsPerStep: number;
+  /** Commands arriving later than their deadline plus this are refused (messages.ts). */
+  readonly clockSkewMaxMs: number;
+  replicate(req: ReplicateRequest): Promise<WriteReply>;
+}
+
+interface Meta {
+  hints: string[];
+  session: { targets: string[]; cursor: HandoffCursor | null } | null;
+}
+
+interface Overlay {
+  bytes: Uint8Array;
+  pending: number;
+  durable: Promise<void>;
+}
+
+type Mode = 'active' | 'dropping' | 'dropped';
+
+const resolved = Promise.resolve();
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function metaOf(x: unknown): Meta {
+  const m = (typeof x === 'object' && x !== null ? x : {}) as Partial<Meta>;
+  return { hints: Array.isArray(m.hints) ? m.hints.filter((h) => typeof h === 'string') : [], session: m.session ?? null };
+}
+
+export class KvVnode implements VnodeBehaviour {
+  readonly ready: Promise<void>;
+  isReady = false;
+  readonly writer: string;
+  private clockState: Hlc;
+  private mode: Mode = 'active';
+  private readonly overlay = new Map<string, Overlay>();
+  private readonly tree = new HashTree();
+  private treeReady = false;
+  private buildAfter: Key | null = null;
+  /** Tombstones held: storage key → hash and deletion wall time. */
+  private readonly tombs = new Map<string, { hash: number; wallMs: number }>();
+  private meta: Meta;
+  /** Keys written since the handoff session began (→ version), or undefined when none runs. */
+  private dirty: Map<string, number> | undefined;
+  private dirtyVersion = 0;
+  private epoch: number;
+
+  constructor(
+    readonly partition: number,
+    private readonly env: KvVnodeEnv,
+  ) {
+    const p = partition;
+    this.meta = metaOf(env.data.get([p, 1]));
+    const w = env.data.get([p, 2]) as { n?: number; e?: number } | undefined;
+    const reuse = w !== undefined && w.n === env.incarnation && Number.isSafeInteger(w.e);
+    this.epoch = reuse ? (w.e as number) : (w?.e ?? 0) + 1;
+    this.writer = `${env.writerBase}/${p}.${this.epoch}`;
+    this.clockState = hlcOps.hlcZero(this.writer);
+    if (this.meta.session !== null) this.dirty = this.loadDirty();
+    this.ready = reuse ? resolved : env.data.put([p, 2], { n: env.incarnation, e: this.epoch });
+    void this.ready.then(() => {
+      this.isReady = true;
+    });
+  }
+
+  // ── reading and writing ─────────────────────────────────────────────────
+
+  private read(bucket: string, key: string): Uint8Array | undefined {
+    const o = this.overlay.get(skeyOf(bucket, key));
+    if (o) return o.bytes;
+    const v = this.env.data.get([this.partition, bucket, key]);
+    return v instanceof Uint8Array ? v : undefined;
+  }
+
+  private decode(spec: BucketSpec, bytes: Uint8Array, where: string): EntityRecord | undefined {
+    const r = record.decode(spec.schema, bytes);
+    if (r.ok) return r.value;
+    this.env.log.error('undecodable record', { partition: this.partition, bucket: spec.name, where, err: r.error.message });
+    return undefined;
+  }
+
+  /** Updates the tree and the tombstone index for a key's new bytes (undefined: gone). */
+  private note(skey: string, bytes: Uint8Array | undefined, rec: EntityRecord | undefined): void {
+    if (bytes === undefined) {
+      this.tree.set(skey, undefined);
+      this.tombs.delete(skey);
+      return;
+    }
+    const hash = keyHash(skey, bytes);
+    this.tree.set(skey, hash);
+    const at = rec ? record.deletedAt(rec) : undefined;
+    if (at) this.tombs.set(skey, { hash, wallMs: at.wallMs });
+    else this.tombs.delete(skey);
+  }
+
+  /** One atomic write of a record (plus dirty mark and `extra`); resolves when durable. */
+  private write(bucket: string, key: string, bytes: Uint8Array, rec: EntityRecord | undefined, extra: BatchOp<unknown>[] = []): Promise<void> {
+    const p = this.partition;
+    const skey = skeyOf(bucket, key);
+    const ops: BatchOp<unknown>[] = [{ op: 'put', key: [p, bucket, key], value: bytes }, ...extra];
+    if (this.dirty) {
+      this.dirty.set(skey, ++this.dirtyVersion);
+      ops.push({ op: 'put', key: [p, 0, bucket, key], value: 1 });
+    }
+    this.note(skey, bytes, rec);
+    let entry = this.overlay.get(skey);
+    if (!entry) this.overlay.set(skey, (entry = { bytes, pending: 0, durable: resolved }));
+    entry.bytes = bytes;
+    entry.pending++;
+    const e = entry;
+    const done = this.env.data.batch(ops).then(() => {
+      e.pending--;
+      if (e.pending === 0 && this.overlay.get(skey) === e) this.overlay.delete(skey);
+    });
+    e.durable = done;
+    return done;
+  }
+
+  private durableOf(bucket: string, key: string): Promise<void> {
+    return this.overlay.get(skeyOf(bucket, key))?.durable ?? resolved;
+  }
+
+  /** Meta ops for a hint (the owner a fallback write stood in for), if new. */
+  private hintOps(standsFor: string | undefined): BatchOp<unknown>[] {
+    if (standsFor === undefined || this.meta.hints.includes(standsFor)) return [];
+    this.meta = { ...this.meta, hints: [...this.meta.hints, standsFor].sort() };
+    return [{ op: 'put', key: [this.partition, 1], value: this.meta }];
+  }
+
+  /** Merges `incoming` into the local record; resolves (with a Failure if refused) when durable. */
+  private mergeIn(bucket: string, key: string, incoming: Uint8Array, standsFor?: string): Promise<Failure | undefined> {
+    if (this.mode !== 'active') return Promise.resolve(failure('refused', `partition ${this.partition} is being handed off from ${this.env.self}`));
+    const spec = this.env.buckets.tryResolve(bucket);
+    if (!spec) return Promise.resolve(failure('unknown-bucket', `node ${this.env.self} has no bucket ${JSON.stringify(bucket)}`));
+    const inc = this.decode(spec, incoming, 'incoming');
+    if (!inc) return Promise.resolve(failure('invalid-operation', `the record for ${bucket}/${key} could not be decoded`));
+    const curBytes = this.read(bucket, key);
+    const cur = curBytes ? this.decode(spec, curBytes, 'local') : undefined;
+    let merged: EntityRecord;
+    try {
+      merged = cur ? record.merge(cur, inc) : inc;
+    } catch (err) {
+      return Promise.resolve(failure('invalid-operation', `cannot merge ${bucket}/${key}: ${String(err)}`));
+    }
+    const hint = this.hintOps(standsFor);
+    if (cur && merged === cur && record.isDeleted(cur) && !record.isDeleted(inc)) this.absorbed(skeyOf(bucket, key));
+    if (merged === cur && hint.length === 0) return this.durableOf(bucket, key).then(() => undefined);
+    return this.write(bucket, key, merged === cur && curBytes ? curBytes : record.encode(merged), merged, hint).then(() => undefined);
+  }
+
+  private nextStamp(): Hlc {
+    this.clockState = hlcOps.tick(this.clockState, Math.floor(this.env.clock.wallMs()));
+    return this.clockState;
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────
+
+  handleCommand(cmd: VnodeCommand, reply: (r: unknown) => void): void {
+    const ack = (f: Failure | undefined): void => reply(f ?? { ok: true });
+    const fail = (err: unknown): void => reply(failure('refused', `vnode ${this.partition} on ${this.env.self} failed: ${String(err)}`));
+    if ((cmd.c === 'merge' || cmd.c === 'write' || cmd.c === 'handoff') && this.env.clock.wallMs() > cmd.deadline + this.env.clockSkewMaxMs) {
+      return reply(failure('timeout', `a ${cmd.c} command reached ${this.env.self} after its deadline; refused`));
+    }
+    switch (cmd.c) {
+      case 'get':
+        if (this.mode !== 'active') return reply({ ok: true, bytes: null, absent: true });
+        return reply({ ok: true, bytes: this.read(cmd.bucket, cmd.key) ?? null });
+      case 'merge':
+        return void this.mergeIn(cmd.bucket, cmd.key, cmd.bytes, cmd.standsFor).then(ack, fail);
+      case 'write':
+        return this.coordinate(cmd.bucket, cmd.key, cmd.op, cmd, reply);
+      case 'fold':
+        return reply(this.fold(cmd.bucket, cmd.after, cmd.limit, cmd.filter ?? undefined, cmd.values));
+      case 'handoff':
+        return void this.receive(cmd.items).then(ack, fail);
+      case 'aae-tree':
+        return reply({ ok: true, ready: this.treeReady && this.mode === 'active', segments: Array.from(this.tree.segments) });
+      case 'aae-keys':
+        return reply({ ok: true, keys: this.tree.keyHashes(cmd.segments) });
+      case 'aae-fetch':
+        return reply({ ok: true, records: cmd.skeys.map((sk) => [sk, this.mode === 'active' ? (this.read(...splitSkey(sk)) ?? null) : null]) });
+      case 'reap-check':
+        return reply({ ok: true, held: cmd.keys.filter(([sk, h]) => this.tombs.get(sk)?.hash === h && !this.overlay.has(sk)).map(([sk]) => sk) });
+      case 'reap':
+        return void this.reap(cmd.keys).then(ack, fail);
+    }
+  }
+
+  private coordinate(bucket: string, key: string, op: WriteOp, req: { readonly w: number; readonly n: number; readonly timeoutMs: number; readonly deadline: number; readonly standsFor?: string }, reply: (r: WriteReply) => void): void {
+    if (this.mode !== 'active') return reply(failure('refused', `partition ${this.partition} is being handed off from ${this.env.self}`));
+    const spec = this.env.buckets.tryResolve(bucket);
+    if (!spec) return reply(failure('unknown-bucket', `there is no bucket ${JSON.stringify(bucket)}`));
+    const curBytes = this.read(bucket, key);
+    const cur = (curBytes && this.decode(spec, curBytes, 'local')) || record.empty(spec.schema);
+    let result: { record: EntityRecord; delta: EntityRecord };
+    try {
+      result = op.kind === 'delete' ? record.deleteRecord(cur, { stamp: this.nextStamp() }) : record.applyUpdate(cur, op.ops as never, { stamp: this.nextStamp() });
+    } catch (err) {
+      if (err instanceof RecordDeletedError) return reply(failure('deleted', `${bucket}/${key} was deleted; a deleted key cannot be written again until its tombstone is reaped`));
+      return reply(failure('invalid-operation', `${bucket}/${key}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    const delta = record.encode(result.delta);
+    const bytes = result.record === cur && curBytes ? curBytes : record.encode(result.record);
+    this.write(bucket, key, bytes, result.record, this.hintOps(req.standsFor))
+      .then(() => this.env.replicate({ partition: this.partition, bucket, key, delta, w: req.w, n: req.n, timeoutMs: req.timeoutMs, deadline: req.deadline }))
+      .then(reply, (err: unknown) => reply(failure('refused', `write of ${bucket}/${key} failed on ${this.env.self}: ${String(err)}`)));
+  }
+
+  private fold(bucket: string, after: string | null, limitAsked: number, filter: Filter | undefined, values: boolean): unknown {
+    if (this.mode !== 'active') return { ok: true, items: [], scannedTo: null };
+    const spec = this.env.buckets.tryResolve(bucket);
+    if (!spec) return { ok: true, items: [], scannedTo: null };
+    const p = this.partition;
+    const limit = Math.max(1, Math.min(limitAsked, listPageMax));
+    const start: Key = after === null ? [p, bucket] : [p, bucket, after];
+    const items: [string, Uint8Array | null][] = [];
+    let scanned = 0;
+    for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1 })) {
+      const key = k[2];
+      if (typeof key !== 'string' || k[1] !== bucket || key === after || !(value instanceof Uint8Array)) continue;
+      scanned++;
+      const rec = this.decode(spec, value, 'fold');
+      const plain = rec ? record.toPlain(rec) : undefined;
+      if (plain !== undefined && matches(filter, key, plain as Plain, this.env.hooks)) items.push([key, values ? value : null]);
+      if (items.length >= limit || scanned >= foldScanMax) return { ok: true, items, scannedTo: key };
+    }
+    return { ok: true, items, scannedTo: null };
+  }
+
+  /** Handoff data from another node: merge each record; resolves when all are durable. */
+  private async receive(items: readonly RecordItem[]): Promise<Failure | undefined> {
+    const results = await Promise.all(items.map(([bucket, key, bytes]) => this.mergeIn(bucket, key, bytes)));
+    return results.find((r) => r !== undefined);
+  }
+
+  private async reap(keys: readonly (readonly [string, number])[]): Promise<undefined> {
+    const p = this.partition;
+    const ops: BatchOp<unknown>[] = [];
+    for (const [sk, h] of keys) {
+      if (this.tombs.get(sk)?.hash !== h || this.overlay.has(sk) || this.mode !== 'active') continue;
+      const [bucket, key] = splitSkey(sk);
+      ops.push({ op: 'delete', key: [p, bucket, key] });
+      this.note(sk, undefined, undefined);
+    }
+    if (ops.length > 0) await this.env.data.batch(ops);
+    return undefined;
+  }
+
+  /** A live copy merged into a tombstone: the tombstone's reaping clock starts again (reaper.ts). */
+  private absorbed(skey: string): void {
+    const t = this.tombs.get(skey);
+    if (t) this.tombs.set(skey, { hash: t.hash, wallMs: Math.max(t.wallMs, Math.floor(this.env.clock.wallMs())) });
+  }
+
+  /** Tombstones older than `beforeWallMs`, at most `max` (the reaper's candidates). */
+  oldTombstones(beforeWallMs: number, max: number): [string, number][] {
+    const out: [string, number][] = [];
+    if (!this.treeReady) return out;
+    for (const [sk, t] of this.tombs) {
+      if (t.wallMs < beforeWallMs && !this.overlay.has(sk)) out.push([sk, t.hash]);
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  get treeIsReady(): boolean {
+    return this.treeReady;
+  }
+
+  get recordsCount(): number {
+    return this.tree.size;
+  }
+
+  // ── background: building the anti-entropy tree ──────────────────────────
+
+  backgroundStep(): void {
+    if (this.treeReady || this.mode !== 'active') return;
+    const p = this.partition;
+    const max = this.env.buildRecordsPerStep;
+    let seen = 0;
+    let last: Key | null = null;
+    for (const { key: k, value } of this.env.data.range({ start: this.buildAfter ?? [p, ''], end: [p + 1], limit: max + 1 })) {
+      if (this.buildAfter && k.length === this.buildAfter.length && k.every((x, i) => x === this.buildAfter![i])) continue;
+      if (typeof k[1] !== 'string' || typeof k[2] !== 'string' || !(value instanceof Uint8Array)) continue;
+      last = k;
+      seen++;
+      const skey = skeyOf(k[1], k[2]);
+      if (!this.overlay.has(skey)) {
+        const spec = this.env.buckets.tryResolve(k[1]);
+        this.note(skey, value, spec ? this.decode(spec, value, 'build') : undefined);
+      }
+      if (seen >= max) break;
+    }
+    if (seen < max) this.treeReady = true;
+    else this.buildAfter = last;
+  }
+
+  // ── handoff (sending side) ──────────────────────────────────────────────
+
+  isEmpty(): boolean {
+    if (this.overlay.size > 0) return false;
+    const p = this.partition;
+    for (const _ of this.env.data.range({ start: [p, ''], end: [p + 1], limit: 1 })) return false;
+    return true;
+  }
+
+  hints(): readonly string[] {
+    return this.meta.hints;
+  }
+
+  get sessionTargets(): readonly string[] | undefined {
+    return this.meta.session?.targets;
+  }
+
+  private loadDirty(): Map<string, number> {
+    const p = this.partition;
+    const dirty = new Map<string, number>();
+    for (const { key: k } of this.env.data.range({ start: [p, 0], end: [p, 1] })) {
+      if (typeof k[2] === 'string' && typeof k[3] === 'string') dirty.set(skeyOf(k[2], k[3]), ++this.dirtyVersion);
+    }
+    return dirty;
+  }
+
+  handoffStarting(targets: readonly string[]): HandoffCursor | null {
+    this.dirty ??= new Map();
+    // Writes still committing are not in what the stream reads: resend them at the end. (The
+    // marks are issued before any progress is, so a resumed session finds them.)
+    const marks: BatchOp<unknown>[] = [];
+    for (const skey of this.overlay.keys()) {
+      this.dirty.set(skey, ++this.dirtyVersion);
+      const [bucket, key] = splitSkey(skey);
+      marks.push({ op: 'put', key: [this.partition, 0, bucket, key], value: 1 });
+    }
+    if (marks.length > 0) void this.env.data.batch(marks);
+    const prev = this.meta.session;
+    const cursor = prev && sameList(prev.targets, targets) ? prev.cursor : null;
+    this.meta = { ...this.meta, session: { targets: [...targets], cursor } };
+    void this.env.data.put([this.partition, 1], this.meta);
+    return cursor;
+  }
+
+  handoffBatch(after: HandoffCursor | null, itemsMax: number): { items: RecordItem[]; next: HandoffCursor | null } {
+    const max = Math.max(1, Math.min(itemsMax, handoffBatchItemsMax));
+    const p = this.partition;
+    const start: Key = after ? [p, after[0], after[1]] : [p, ''];
+    const items: RecordItem[] = [];
+    let bytes = 0;
+    for (const { key: k, value } of this.env.data.range({ start, end: [p + 1], limit: max + 1 })) {
+      const [bucket, key] = [k[1], k[2]];
+      if (typeof bucket !== 'string' || typeof key !== 'string' || !(value instanceof Uint8Array)) continue;
+      if (after && bucket === after[0] && key === after[1]) continue;
+      items.push([bucket, key, value]);
+      bytes += value.byteLength + bucket.length + key.length;
+      if (items.length >= max || bytes >= handoffBatchBytesMax) return { items, next: [bucket, key] };
+    }
+    return { items, next: null };
+  }
+
+  handoffProgress(cursor: HandoffCursor): void {
+    if (this.meta.session === null) return;
+    this.meta = { ...this.meta, session: { ...this.meta.session, cursor } };
+    void this.env.data.put([this.partition, 1], this.meta);
+  }
+
+  dirtyCount(): number {
+    return this.dirty?.size ?? 0;
+  }
+
+  takeDirty(itemsMax: number): { items: RecordItem[]; marks: DirtyMark[] } {
+    const items: RecordItem[] = [];
+    const marks: DirtyMark[] = [];
+    for (const [skey, version] of this.dirty ?? []) {
+      if (marks.length >= itemsMax) break;
+      marks.push({ skey, version });
+      const [bucket, key] = splitSkey(skey);
+      const bytes = this.read(bucket, key);
+      if (bytes) items.push([bucket, key, bytes]);
+    }
+    return { items, marks };
+  }
+
+  clearDirty(marks: readonly DirtyMark[]): Promise<void> {
+    const ops: BatchOp<unknown>[] = [];
+    for (const { skey, version } of marks) {
+      if (this.dirty?.get(skey) !== version) continue; // written again since: stays dirty
+      this.dirty.delete(skey);
+      const [bucket, key] = splitSkey(skey);
+      ops.push({ op: 'delete', key: [this.partition, 0, bucket, key] });
+    }
+    return ops.length > 0 ? this.env.data.batch(ops) : resolved;
+  }
+
+  flushed(): Promise<void> {
+    return this.env.storage.flushed();
+  }
+
+  handoffAbandoned(): Promise<void> {
+    return this.handoffFinished(false);
+  }
+
+  async handoffFinished(drop: boolean): Promise<void> {
+    this.dirty = undefined;
+    if (!drop) {
+      this.meta = { ...this.meta, session: null };
+      const p = this.partition;
+      const ops: BatchOp<unknown>[] = [{ op: 'put', key: [p, 1], value: this.meta }];
+      for (const { key } of this.env.data.range({ start: [p, 0], end: [p, 1] })) ops.push({ op: 'delete', key });
+      await this.env.data.batch(ops);
+      return;
+    }
+    this.mode = 'dropping';
+    await this.dropAll();
+    this.mode = 'dropped';
+  }
+
+  /** Deletes the partition in bounded batches; the last one moves the writer epoch on. */
+  private async dropAll(): Promise<void> {
+    const p = this.partition;
+    for (;;) {
+      const keys: Key[] = [];
+      for (const { key } of this.env.data.range({ start: [p], end: [p + 1], limit: 1_000 })) keys.push(key);
+      const rest = keys.filter((k) => !(k.length === 2 && k[1] === 2));
+      if (rest.length === 0) break;
+      await this.env.data.batch(rest.map((key) => ({ op: 'delete', key })));
+    }
+    await this.env.data.put([p, 2], { n: this.env.incarnation, e: this.epoch + 1 });
+    this.overlay.clear();
+    this.tombs.clear();
+  }
+
+  get isDropped(): boolean {
+    return this.mode === 'dropped';
+  }
+
+  get isActive(): boolean {
+    return this.mode === 'active';
+  }
+}
+
+export type { Ack };

@@ -1,0 +1,335 @@
+/**
+ * The ring service: what a core node runs, and the API the node, the HTTP gateway and the
+ * domain call. `startRingService` wires the pieces on the node's actor system and storage:
+ *
+ *   RingView (view.ts)      the published ring + transfer state + injected liveness
+ *   ring-manager actor      cluster state, gossip, stage/plan/commit/clear (manager.ts)
+ *   ring-vnodes actor       vnodes, handoff, anti-entropy, reaping (host.ts, kv-vnode.ts)
+ *   Coordinator             quorum get/update/delete (coordinator.ts); list (coverage.ts)
+ *   timers                  gossip, handoff, anti-entropy and reaper ticks (config.ts)
+ *
+ * Start: the node incarnation moves on unless the last stop was clean (writer ids, kv-vnode.ts);
+ * the persisted ring is loaded — or, only when told this node starts a new cluster
+ * (`bootstrap`), a ring of one is made; a node with neither waits to be joined (it adopts the
+ * first ring of its cluster that gossip brings). Stop: timers, actors, a flush, then the clean
+ * mark. Stop the service before closing storage.
+ */
+import { createHash } from 'node:crypto';
+import { dispatch, query, spawn, stop as stopActor, systemOf, type ActorRef } from '@shoal/actors';
+import type { FieldOps, Fields, Plain } from '@shoal/crdt';
+import { every, type Clock, type Logger, type Random, type Storage, type Store, type Timer } from '@shoal/runtime';
+import { balance, type Balance } from './balance.js';
+import { BucketRegistry } from './buckets.js';
+import { productionConfig, ringConfig, testConfig, type RingConfig } from './config.js';
+import { Coordinator, type GetOptions, type GetResult, type WriteOptions, type WriteResult } from './coordinator.js';
+import { listBucket, type ListOptions, type ListPage } from './coverage.js';
+import { InvalidOperationError, NoRingError, RingConfigError, RingError, StageError, type StageErrorCode } from './errors.js';
+import type { PermitHooks } from './filter.js';
+import { hostActor, VnodeHost, type HostStatus } from './host.js';
+import type { KvVnodeEnv } from './kv-vnode.js';
+import { emptyClusterState, ringFromPeer, transfersFromPeer, type ClusterState } from './manager-core.js';
+import { managerActor, RingManager, type ManagerReply } from './manager.js';
+import type { HostMessage, ManagerMessage } from './messages.js';
+import { nothingStaged, type ChangeRequest, type Plan, type Staged, type StagedChange } from './plan.js';
+import { bootstrapRing, ringToData, type Ring } from './ring.js';
+import { noTransfers, summarizeTransfers, type TransfersSummary } from './transfers.js';
+import { RingView, type Liveness } from './view.js';
+
+export interface RingServiceOptions {
+  /** The node's actor system (its root ref); the node's name is the system's name. */
+  readonly root: ActorRef<never>;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  /** The node's storage environment (LMDB); the service uses stores `ring.cluster` and `ring.data`. */
+  readonly storage: Storage;
+  readonly clusterName: string;
+  /** Liveness of other nodes (SWIM), see view.ts. */
+  readonly liveness: Liveness;
+  /** Whether a node is a core node (SWIM role `core`); default: every node that is up. */
+  readonly isCoreNode?: (node: string) => boolean;
+  /** Start a new cluster (a ring of one) if this node has no ring yet. Never set when joining. */
+  readonly bootstrap?: boolean | { readonly partitionCount?: number; readonly replication?: number; readonly weight?: number };
+  /** Buckets (default: an empty registry that serves the generic JSON type for any name). */
+  readonly buckets?: BucketRegistry;
+  /** Permission hooks for coverage filters (`permit` operator). */
+  readonly permitHooks?: PermitHooks;
+  /** `production` (default) or `test`, then overrides. */
+  readonly preset?: 'production' | 'test';
+  readonly config?: Partial<RingConfig>;
+}
+
+export interface RingMemberStatus {
+  readonly name: string;
+  readonly weight: number;
+  readonly up: boolean;
+  readonly owned: number;
+  readonly primaries: number;
+}
+
+export interface RingSummary {
+  readonly clusterName: string;
+  readonly origin: string;
+  readonly version: number;
+  readonly hash: string;
+  readonly committedBy: string;
+  readonly partitionCount: number;
+  readonly replication: number;
+  readonly members: readonly RingMemberStatus[];
+}
+
+export interface RingDetails extends RingSummary {
+  /** Per partition, its owners, primary first. */
+  readonly owners: readonly (readonly string[])[];
+  readonly balance: Balance;
+}
+
+export interface TransfersStatus extends TransfersSummary {
+  /** True when nothing is pending (`cluster transfers` says "done"). */
+  readonly complete: boolean;
+  /** This node's handoff sessions and waiting partitions (hinted handoff included). */
+  readonly local: Pick<HostStatus, 'sessions' | 'waiting' | 'foreign'>;
+}
+
+export interface ClusterStatus {
+  readonly node: string;
+  readonly clusterName: string;
+  /** Has a ring (bootstrapped or joined). */
+  readonly ready: boolean;
+  readonly ring: RingSummary | null;
+  readonly staged: readonly StagedChange[];
+  /** Set when this node's last commit lost to a concurrent one (its changes must be staged again). */
+  readonly lostCommit: { readonly version: number; readonly winner: string } | null;
+  readonly transfers: TransfersStatus | null;
+  readonly vnodes: HostStatus;
+  readonly gossip: RingManager['stats'];
+}
+
+export interface RingService {
+  readonly node: string;
+  readonly buckets: BucketRegistry;
+  readonly view: RingView;
+  readonly config: RingConfig;
+  status(): ClusterStatus;
+  /** The committed ring with every partition's owners and the balance; undefined before a ring. */
+  ring(): RingDetails | undefined;
+  /** Stages a change (join NODE: NODE must be an up core node). Throws StageError or RingError. */
+  stage(change: ChangeRequest): Promise<Staged>;
+  /** The plan of the staged changes. Throws StageError ('nothing-staged', or a change that no longer applies). */
+  plan(): Promise<Plan>;
+  /** Commits the staged changes on this node (version + 1) and gossips the ring. Throws StageError. */
+  commit(): Promise<Plan>;
+  /** Drops the staged changes. */
+  clear(): Promise<void>;
+  transfers(): TransfersStatus | undefined;
+  get<F extends Fields = Fields>(bucket: string, key: string, opts?: GetOptions): Promise<GetResult<F>>;
+  update<F extends Fields>(bucket: string, key: string, ops: FieldOps<F>, opts?: WriteOptions): Promise<WriteResult>;
+  delete(bucket: string, key: string, opts?: WriteOptions): Promise<WriteResult>;
+  /** The maintenance interface: stores `value` in a generic bucket (InvalidOperationError for typed buckets). */
+  putJson(bucket: string, key: string, value: Plain, opts?: WriteOptions): Promise<WriteResult>;
+  /** The maintenance interface: the JSON value (generic bucket) or plain record (typed), undefined if absent. */
+  getJson(bucket: string, key: string, opts?: GetOptions): Promise<Plain | undefined>;
+  list(bucket: string, opts?: ListOptions): Promise<ListPage>;
+  /** The vnode host (tests and diagnostics). */
+  readonly host: VnodeHost;
+  stop(): Promise<void>;
+}
+
+/** The node part of writer ids: the name, or a hash of it when long (crdt node ids ≤ 128 bytes). */
+export function writerBaseOf(node: string): string {
+  return Buffer.byteLength(node) <= 96 ? node : `#${createHash('sha256').update(node).digest('base64url').slice(0, 22)}`;
+}
+
+function loadState(store: Store<unknown>, clusterName: string): ClusterState {
+  const saved = store.get(['ring']) as { ring?: unknown; transfers?: unknown } | undefined;
+  const staged = (store.get(['staged']) as Staged | undefined) ?? nothingStaged;
+  if (!saved) return { ...emptyClusterState, staged };
+  const made = ringFromPeer(saved.ring);
+  if ('reason' in made) throw new RingConfigError(`the stored ring is not valid: ${made.reason}`);
+  if (made.ring.clusterName !== clusterName) throw new RingConfigError(`this node's data belongs to cluster ${made.ring.clusterName}, not ${clusterName}`);
+  return { ...emptyClusterState, ring: made.ring, transfers: transfersFromPeer(saved.transfers, made.ring), staged };
+}
+
+function summary(ring: Ring, isUp: (n: string) => boolean): RingSummary {
+  const b = balance(ring);
+  return {
+    clusterName: ring.clusterName,
+    origin: ring.origin,
+    version: ring.version,
+    hash: ring.hash,
+    committedBy: ring.committedBy,
+    partitionCount: ring.partitionCount,
+    replication: ring.replication,
+    members: b.members.map((m) => ({ name: m.name, weight: m.weight, up: isUp(m.name), owned: m.owned, primaries: m.primaries })),
+  };
+}
+
+function managerOutcome(r: ManagerReply): unknown {
+  if (r.ok) return r.value;
+  if ('stage' in r) throw new StageError(r.stage.code as StageErrorCode, r.stage.message);
+  throw new RingError(r.code as RingError['code'], r.message);
+}
+
+/** Moves the node incarnation on unless the last stop was clean (writer ids: kv-vnode.ts). */
+async function nextIncarnation(cluster: Store<unknown>): Promise<number> {
+  const clean = cluster.get(['clean']) === true;
+  const previous = cluster.get(['incarnation']);
+  const incarnation = (typeof previous === 'number' ? previous : 0) + (clean ? 0 : 1);
+  await cluster.batch([{ op: 'put', key: ['incarnation'], value: incarnation }, { op: 'delete', key: ['clean'] }]);
+  return incarnation;
+}
+
+/** The persisted cluster state, or a ring of one if told to start a new cluster. */
+async function initialState(opts: RingServiceOptions, self: string, cluster: Store<unknown>, log: Logger): Promise<ClusterState> {
+  const state = loadState(cluster, opts.clusterName);
+  if (state.ring || !opts.bootstrap) return state;
+  const b = typeof opts.bootstrap === 'object' ? opts.bootstrap : {};
+  const ring = bootstrapRing({ clusterName: opts.clusterName, node: self, ...b });
+  const transfers = noTransfers(ring);
+  await cluster.put(['ring'], { ring: ringToData(ring), transfers });
+  log.info('started a new cluster', { cluster: opts.clusterName, partitions: ring.partitionCount, replication: ring.replication });
+  return { ...state, ring, transfers };
+}
+
+interface Parts {
+  readonly self: string;
+  readonly config: RingConfig;
+  readonly view: RingView;
+  readonly buckets: BucketRegistry;
+  readonly hooks: PermitHooks;
+  readonly coordinator: Coordinator;
+  readonly manager: RingManager;
+  readonly managerRef: ActorRef<ManagerMessage>;
+  readonly host: VnodeHost;
+  readonly cluster: Store<unknown>;
+  /** Undoes the subscriptions and timers. */
+  readonly detach: () => void;
+}
+
+/** Spawns the manager and the vnode host, and wires subscriptions and timers to them. */
+function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'managerRef' | 'host' | 'detach'>, state: ClusterState, incarnation: number, log: Logger): Parts {
+  const { self, view, config, coordinator, cluster } = base;
+  const manager = new RingManager({ self, clusterName: opts.clusterName, store: cluster, view, isCoreNode: opts.isCoreNode ?? ((n) => view.isUp(n)), random: opts.random, log }, state);
+  const managerRef = spawn(opts.root, managerActor, 'ring-manager', { initialState: manager }) as ActorRef<ManagerMessage>;
+  const env: KvVnodeEnv = {
+    self,
+    data: opts.storage.store<unknown>('ring.data'),
+    storage: opts.storage,
+    buckets: base.buckets,
+    clock: opts.clock,
+    log,
+    hooks: base.hooks,
+    incarnation,
+    writerBase: writerBaseOf(self),
+    buildRecordsPerStep: config.aaeBuildRecordsPerStep,
+    clockSkewMaxMs: config.clockSkewMaxMs,
+    replicate: coordinator.replicate.bind(coordinator),
+  };
+  const host = new VnodeHost({ view, env, config, random: opts.random, log, manager: managerRef });
+  const hostRef = spawn(opts.root, hostActor, 'ring-vnodes', { initialStateFunc: () => host.reset() }) as ActorRef<HostMessage>;
+  dispatch(hostRef, { t: 'ring-changed' });
+  dispatch(managerRef, { t: 'hello' });
+  const unsubscribes: (() => void)[] = [view.subscribe(() => dispatch(hostRef, { t: 'ring-changed' }))];
+  const unsubscribeLiveness = opts.liveness.subscribe?.((node, up) => {
+    if (!up) return;
+    dispatch(managerRef, { t: 'hello', node });
+    dispatch(hostRef, { t: 'tick-handoff' });
+  });
+  if (unsubscribeLiveness) unsubscribes.push(unsubscribeLiveness);
+  const timers: Timer[] = [
+    every(opts.clock, config.gossipIntervalMs, () => dispatch(managerRef, { t: 'tick' })),
+    every(opts.clock, config.handoffIntervalMs, () => dispatch(hostRef, { t: 'tick-handoff' })),
+    every(opts.clock, config.aaeIntervalMs, () => dispatch(hostRef, { t: 'tick-aae' })),
+    every(opts.clock, config.reapIntervalMs, () => dispatch(hostRef, { t: 'tick-reap' })),
+  ];
+  const detach = (): void => {
+    for (const t of timers) t.cancel();
+    for (const u of unsubscribes) u();
+    stopActor(hostRef);
+    stopActor(managerRef);
+  };
+  return { ...base, manager, managerRef, host, detach };
+}
+
+/** Starts the ring service on a node (module header). */
+export async function startRingService(opts: RingServiceOptions): Promise<RingService> {
+  const self = systemOf(opts.root).name;
+  const config = ringConfig(opts.config, opts.preset === 'test' ? testConfig : productionConfig);
+  const log = opts.logger.child({ component: 'ring' });
+  const cluster = opts.storage.store<unknown>('ring.cluster');
+  const incarnation = await nextIncarnation(cluster);
+  const state = await initialState(opts, self, cluster, log);
+  const view = new RingView(self, opts.liveness);
+  if (state.ring) view.publish(state.ring, state.transfers ?? noTransfers(state.ring));
+  const buckets = opts.buckets ?? new BucketRegistry({ generic: true });
+  const hooks: PermitHooks = opts.permitHooks ?? new Map();
+  const coordinator = new Coordinator({ self, clock: opts.clock, random: opts.random, root: opts.root, view, buckets, config });
+  const parts = spawnParts(opts, { self, config, view, buckets, hooks, coordinator, cluster }, state, incarnation, log);
+  return serviceApi(opts, parts);
+}
+
+function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
+  const { self, config, view, buckets, hooks, coordinator, manager, managerRef, host, cluster } = parts;
+  const ask = async (msg: ManagerMessage): Promise<unknown> => managerOutcome(await query<ManagerReply, ManagerMessage>(managerRef, msg, config.requestTimeoutMs));
+  const transfers = (): TransfersStatus | undefined => {
+    const t = view.transfers;
+    if (!t) return undefined;
+    const s = summarizeTransfers(t);
+    const h = host.status();
+    return { ...s, complete: s.pending === 0, local: { sessions: h.sessions, waiting: h.waiting, foreign: h.foreign } };
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    node: self,
+    buckets,
+    view,
+    config,
+    host,
+    status: () => ({
+      node: self,
+      clusterName: opts.clusterName,
+      ready: view.ring !== undefined,
+      ring: view.ring ? summary(view.ring, view.isUp) : null,
+      staged: manager.staged.changes,
+      lostCommit: manager.state.lostCommit ?? null,
+      transfers: transfers() ?? null,
+      vnodes: host.status(),
+      gossip: { ...manager.stats },
+    }),
+    ring: () => {
+      const ring = view.ring;
+      return ring ? { ...summary(ring, view.isUp), owners: ring.owners, balance: balance(ring) } : undefined;
+    },
+    stage: async (change) => (await ask({ t: 'stage', change })) as Staged,
+    plan: async () => (await ask({ t: 'plan' })) as Plan,
+    commit: async () => (await ask({ t: 'commit' })) as Plan,
+    clear: async () => {
+      await ask({ t: 'clear' });
+    },
+    transfers,
+    get: (bucket, key, o) => coordinator.get(bucket, key, o),
+    update: (bucket, key, ops, o) => coordinator.update(bucket, key, ops, o),
+    delete: (bucket, key, o) => coordinator.delete(bucket, key, o),
+    putJson: async (bucket, key, value, o) => {
+      if (!buckets.resolve(bucket).generic) throw new InvalidOperationError(`bucket ${bucket} holds typed records; write them through their service`);
+      return coordinator.update(bucket, key, { value: { set: value } }, o);
+    },
+    getJson: async (bucket, key, o) => {
+      const r = await coordinator.get(bucket, key, o);
+      if (!r.found) return undefined;
+      return buckets.resolve(bucket).generic ? ((r.value as { value?: Plain }).value ?? null) : (r.value as Plain);
+    },
+    list: async (bucket, o) => {
+      if (!view.ring) throw new NoRingError('this node is not part of a cluster yet');
+      return listBucket({ view, buckets, config, hooks, random: opts.random, hostRef: (n) => coordinator.hostRef(n) }, bucket, o);
+    },
+    stop() {
+      stopping ??= (async () => {
+        parts.detach();
+        await opts.storage.flushed();
+        await cluster.put(['clean'], true);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The node's view of the ring: the committed ring and its transfer state as the ring manager
+ * last published them, plus liveness. The manager is the only writer (`publish`); coordinators,
+ * the vnode host and the service read it synchronously on every request, so routing costs no
+ * message.
+ *
+ * Liveness is injected (SWIM in a node, an oracle in the simulator): `isUp(node)` and
+ * optionally a stream of up/down changes (hinted handoff starts sooner when an owner comes
+ * back; without it the periodic tick finds out). This node is always up to itself.
+ */
+import type { Ring } from './ring.js';
+import { route, type Route } from './routing.js';
+import { indexTransfers, type TransferIndex, type TransferState } from './transfers.js';
+
+export interface Liveness {
+  isUp(node: string): boolean;
+  /** Calls `fn` when a node's liveness changes; returns an unsubscribe function. */
+  subscribe?(fn: (node: string, up: boolean) => void): () => void;
+}
+
+export type ViewListener = (ring: Ring, transfers: TransferState) => void;
+
+export class RingView {
+  private current: Ring | undefined;
+  private state: TransferState | undefined;
+  private index: TransferIndex | undefined;
+  private readonly listeners = new Set<ViewListener>();
+  readonly isUp: (node: string) => boolean;
+
+  constructor(
+    readonly self: string,
+    readonly liveness: Liveness,
+  ) {
+    this.isUp = (node) => node === self || liveness.isUp(node);
+  }
+
+  get ring(): Ring | undefined {
+    return this.current;
+  }
+
+  get transfers(): TransferState | undefined {
+    return this.state;
+  }
+
+  get transferIndex(): TransferIndex | undefined {
+    return this.index;
+  }
+
+  publish(ring: Ring, transfers: TransferState): void {
+    if (ring === this.current && transfers === this.state) return;
+    this.current = ring;
+    if (transfers !== this.state) {
+      this.state = transfers;
+      this.index = indexTransfers(transfers);
+    }
+    for (const fn of this.listeners) fn(ring, transfers);
+  }
+
+  subscribe(fn: ViewListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The route of partition `p` for a bucket of `n` replicas; undefined before any ring. */
+  route(p: number, n?: number): Route | undefined {
+    const ring = this.current;
+    return ring ? route(ring, this.index, p, this.isUp, n) : undefined;
+  }
+
+  /** Whether this node owns `p` in the current ring. */
+  owns(p: number): boolean {
+    return this.current?.owners[p]?.includes(this.self) ?? false;
+  }
+}

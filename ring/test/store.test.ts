@@ -1,0 +1,286 @@
+// The store through the service API, on a simulated cluster: the maintenance interface on a
+// ring of one, typed errors (deleted, invalid, unknown bucket, no quorum, timeout), sloppy
+// quorum with hinted handoff, coverage queries with filters and pages, anti-entropy repairing
+// a replica nobody reads, tombstone reaping, and the guards of the ring manager.
+import t from 'tap';
+import { simTest, type Sim } from '@shoal/sim';
+import { DeletedError, IncompleteCoverageError, InvalidKeyError, InvalidOperationError, NoQuorumError, QuorumTimeoutError, StageError, UnknownBucketError, RingError, keyPartition, type RingService } from '@shoal/ring';
+import { dispatch, refFromJSON } from '@shoal/actors';
+import { managerPath, noTransfers, ringToData } from '@shoal/ring';
+import { SimCluster } from './sim-harness.js';
+
+async function cluster(sim: Sim, n: number, opts: ConstructorParameters<typeof SimCluster>[2] = {}): Promise<SimCluster> {
+  const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+  const c = new SimCluster(sim, names, { partitionCount: 8, ...opts });
+  const first = await sim.settle(c.startNode('n1', true));
+  for (const name of names.slice(1)) await sim.settle(c.startNode(name));
+  if (n > 1) {
+    for (const name of names.slice(1)) await sim.settle(first.stage({ kind: 'join', node: name }));
+    await sim.settle(first.commit());
+    await sim.runUntil(() => names.every((x) => c.service(x).view.ring?.version === 2 && c.service(x).transfers()?.complete), { timeoutMs: 10_000 });
+  }
+  return c;
+}
+
+/** Settles a promise that must reject, and returns the error. */
+async function failing(sim: Sim, p: Promise<unknown>): Promise<unknown> {
+  try {
+    await sim.settle(p);
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a failure');
+}
+
+t.test('a ring of one: the maintenance interface and typed errors', async (t) => {
+  await simTest(t, 'single node', { seeds: [1] }, async (sim, t) => {
+    const c = await cluster(sim, 1);
+    const s = c.service('n1');
+    t.equal(s.status().ring?.members.length, 1);
+    await sim.settle(s.putJson('scratch', 'a', { x: 1, tags: ['p'] }));
+    t.same(await sim.settle(s.getJson('scratch', 'a')), { x: 1, tags: ['p'] }, 'R=2 is clipped to the single replica');
+    await sim.settle(s.putJson('scratch', 'a', { x: 2 }));
+    t.same(await sim.settle(s.getJson('scratch', 'a')), { x: 2 }, 'last writer wins');
+    t.equal(await sim.settle(s.getJson('scratch', 'missing')), undefined);
+    await sim.settle(s.delete('scratch', 'a'));
+    t.equal(await sim.settle(s.getJson('scratch', 'a')), undefined);
+    const g = await sim.settle(s.get('scratch', 'a'));
+    t.match(g, { found: false, deleted: true });
+    t.type(await failing(sim, s.putJson('scratch', 'a', 1)), DeletedError, 'a deleted key cannot be written until reaped');
+    t.type(await failing(sim, s.update('sim', 'k', { reg: { set: 'not an integer' } } as never)), InvalidOperationError);
+    t.type(await failing(sim, s.update('sim', 'k', { nope: { set: 1 } } as never)), InvalidOperationError);
+    t.type(await failing(sim, s.putJson('sim', 'k', 1)), InvalidOperationError, 'typed buckets are not written as JSON');
+    t.type(await failing(sim, s.get('No Such Bucket', 'k')), UnknownBucketError);
+    t.type(await failing(sim, s.get('scratch', 'bad\u0001key')), InvalidKeyError);
+    for (let i = 0; i < 7; i++) await sim.settle(s.putJson('scratch', `k${i}`, i));
+    const page = await sim.settle(s.list('scratch', { limit: 5, values: true }));
+    t.same(page.items.map((i) => i.key), ['k0', 'k1', 'k2', 'k3', 'k4']);
+    t.same(page.items[0]!.value, { value: 0 });
+    const rest = await sim.settle(s.list('scratch', { limit: 5, continuation: page.continuation! }));
+    t.same(rest.items.map((i) => i.key), ['k5', 'k6'], 'the deleted key is not listed');
+    t.equal(rest.continuation, undefined);
+  });
+});
+
+t.test('no quorum and timeouts are clear', async (t) => {
+  await simTest(t, 'three nodes', { seeds: [2] }, async (sim, t) => {
+    const c = await cluster(sim, 4);
+    const s1 = c.service('n1');
+    const ring = s1.view.ring!;
+    // A key n1 owns, so that it can still answer R=1 alone.
+    const key = Array.from({ length: 50 }, (_, i) => `x${i}`).find((k) => ring.owners[keyPartition(ring, 'scratch', k)]!.includes('n1'))!;
+    await sim.settle(s1.putJson('scratch', key, 'v'));
+    c.crash('n2');
+    c.crash('n3');
+    c.crash('n4');
+    await sim.runFor(c.detectMs + 10);
+    const e = await failing(sim, s1.get('scratch', key));
+    t.type(e, NoQuorumError);
+    t.match((e as Error).message, /^no quorum: 1 of the 2 replicas a read of scratch\/x\d+ needs are up$/);
+    t.type(await failing(sim, s1.putJson('scratch', key, 'w')), NoQuorumError);
+    t.match(await sim.settle(s1.get('scratch', key, { r: 1 })), { found: true, value: { value: 'v' } }, 'R=1 still answers');
+    const list = await failing(sim, s1.list('scratch'));
+    t.type(list, IncompleteCoverageError, 'a list never answers from partial coverage');
+    c.restart('n2');
+    c.restart('n3');
+    c.restart('n4');
+    await sim.runFor(2_000);
+    // A cut the liveness oracle has not noticed yet: the replicas are believed up, but silent.
+    sim.partition(['n1']);
+    const slow = await failing(sim, s1.get('scratch', key, { timeoutMs: 300 }));
+    t.type(slow, QuorumTimeoutError);
+    t.match((slow as Error).message, /^timeout: read of scratch\/x\d+/);
+    const w = await failing(sim, s1.putJson('scratch', 'y', 1, { timeoutMs: 300 }));
+    t.ok(w instanceof QuorumTimeoutError || w instanceof NoQuorumError, 'a write times out or finds no quorum');
+    sim.heal();
+  });
+});
+
+t.test('sloppy quorum and hinted handoff: a fallback stands in, then hands back and drops', async (t) => {
+  await simTest(t, 'four nodes', { seeds: [3] }, async (sim, t) => {
+    const c = await cluster(sim, 4);
+    const ring = c.service('n1').view.ring!;
+    const key = 'hinted';
+    const p = keyPartition(ring, 'scratch', key);
+    const [primary, ...rest] = ring.owners[p]!;
+    const fallback = ring.members.map((m) => m.name).find((n) => !ring.owners[p]!.includes(n))!;
+    c.crash(primary!);
+    await sim.runFor(c.detectMs + 10);
+    const via = c.service(rest[0]!);
+    await sim.settle(via.putJson('scratch', key, 'while down'));
+    t.ok(c.stored(fallback, p, 'scratch', key), `the fallback ${fallback} holds the write`);
+    t.same(c.service(fallback).host.vnode(p)!.hints(), [primary], 'with a hint naming the owner it stood in for');
+    t.equal(c.stored(primary!, p, 'scratch', key), undefined);
+    c.restart(primary!);
+    await sim.runUntil(() => c.stored(primary!, p, 'scratch', key) !== undefined && c.stored(fallback, p, 'scratch', key) === undefined, { timeoutMs: 10_000, what: 'hinted handoff' });
+    t.pass('handed back to the owner, dropped by the fallback');
+    t.same(await sim.settle(c.service(primary!).getJson('scratch', key)), 'while down');
+    t.equal(c.service(fallback).host.vnode(p), undefined, 'the fallback vnode stopped');
+  });
+});
+
+t.test('ownership handoff: a join moves data while it stays readable and writable; progress survives a crash', async (t) => {
+  await simTest(t, 'join with data', { seeds: [4] }, async (sim, t) => {
+    const c = await cluster(sim, 4, { config: { handoffConcurrency: 1, handoffBatchItems: 8 } });
+    // n4 runs but only n1–n3 are members at first.
+    const s1 = c.service('n1');
+    await sim.settle(s1.stage({ kind: 'leave', node: 'n4' }));
+    await sim.settle(s1.commit());
+    await sim.runUntil(() => c.service('n1').transfers()!.complete && c.partitionsWithData('n4', 8).length === 0, { timeoutMs: 20_000 });
+    const keys = Array.from({ length: 600 }, (_, i) => `key-${i}`);
+    for (let i = 0; i < keys.length; i += 50) await sim.settle(Promise.all(keys.slice(i, i + 50).map((k) => s1.putJson('bulk', k, k))));
+    await sim.settle(s1.stage({ kind: 'join', node: 'n4' }));
+    const plan = await sim.settle(s1.commit());
+    t.ok(plan.transfersCount > 0, `${plan.transfersCount} copies to make`);
+    // Crash a sender in the middle of its first session, then restart it.
+    const t0 = c.service('n1').transfers()!;
+    const sender = t0.pendingList[0]!.from;
+    await sim.runUntil(() => c.service(sender).host.status().stats.sessionsStarted > 0, { timeoutMs: 5_000 });
+    await sim.runFor(12);
+    t.ok(c.service(sender).host.status().sessions.length > 0, `${sender} is in the middle of a session`);
+    c.crash(sender);
+    let failures = 0;
+    for (let i = 0; i < 40; i++) {
+      await sim.runFor(50);
+      const k = keys[(i * 37) % keys.length]!;
+      const reader = c.service(['n1', 'n2', 'n3', 'n4'].filter((n) => n !== sender && c.isUpNow(n))[i % 3]!);
+      const v = await sim.settle(reader.getJson('bulk', k).catch(() => 'failed'));
+      if (v !== k) failures++;
+      if (i === 20) c.restart(sender);
+    }
+    t.equal(failures, 0, 'every read during the transfer (and the crash) answered the written value');
+    await sim.runUntil(() => ['n1', 'n2', 'n3', 'n4'].every((n) => c.isUpNow(n) && c.service(n).transfers()?.complete), { timeoutMs: 30_000, what: 'transfers done' });
+    const ring = c.service('n1').view.ring!;
+    for (const k of keys) {
+      const p = keyPartition(ring, 'bulk', k);
+      for (const o of ring.owners[p]!) if (!c.stored(o, p, 'bulk', k)) t.fail(`${o} lacks ${k}`);
+      for (const n of ['n1', 'n2', 'n3', 'n4']) if (!ring.owners[p]!.includes(n) && c.stored(n, p, 'bulk', k)) t.fail(`${n} still holds ${k}`);
+    }
+    t.pass('every key on exactly its owners');
+    t.ok(c.service(sender).host.status().stats.sessionsResumed > 0, `${sender} resumed its interrupted session from the persisted cursor`);
+    const all: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await sim.settle(c.service('n4').list('bulk', { limit: 200, ...(token ? { continuation: token } : {}) }));
+      all.push(...page.items.map((i) => i.key));
+      token = page.continuation;
+    } while (token);
+    t.equal(all.length, keys.length, 'a paged list returns every key once');
+  });
+});
+
+t.test('coverage filters run in the vnode', async (t) => {
+  await simTest(t, 'filters', { seeds: [5] }, async (sim, t) => {
+    const c = await cluster(sim, 3);
+    const s = c.service('n2');
+    for (let i = 0; i < 30; i++) await sim.settle(s.putJson('vms', `vm-${String(i).padStart(2, '0')}`, { state: i % 3 === 0 ? 'running' : 'stopped', owner: `u${i % 2}` }));
+    const running = await sim.settle(s.list('vms', { filter: { op: 'eq', field: 'value.state', value: 'running' }, limit: 100 }));
+    t.equal(running.items.length, 10);
+    const both = await sim.settle(s.list('vms', { filter: { op: 'and', of: [{ op: 'eq', field: 'value.owner', value: 'u1' }, { op: 'prefix', field: '$key', value: 'vm-1' }] }, limit: 100 }));
+    t.same(both.items.map((i) => i.key), ['vm-11', 'vm-13', 'vm-15', 'vm-17', 'vm-19']);
+    t.type(await failing(sim, s.list('vms', { filter: { op: 'regex' } })), InvalidOperationError);
+    t.type(await failing(sim, s.list('vms', { filter: { op: 'permit', hook: 'owner', arg: 'u1' } })), InvalidOperationError, 'unknown permit hooks are refused up front');
+  });
+});
+
+t.test('anti-entropy repairs a replica that lost a record, without any read', async (t) => {
+  await simTest(t, 'aae', { seeds: [6] }, async (sim, t) => {
+    const c = await cluster(sim, 3);
+    const s = c.service('n1');
+    for (let i = 0; i < 20; i++) await sim.settle(s.putJson('scratch', `a${i}`, i));
+    const ring = s.view.ring!;
+    const p = keyPartition(ring, 'scratch', 'a7');
+    const victim = ring.owners[p]![2]!;
+    // Lose the record behind the node's back (a disk restored from an old backup), then restart.
+    await sim.settle(c.node(victim).storage!.store('ring.data').delete([p, 'scratch', 'a7']));
+    c.crash(victim);
+    c.restart(victim);
+    await sim.runUntil(() => c.stored(victim, p, 'scratch', 'a7') !== undefined, { timeoutMs: 20_000, what: 'anti-entropy repair' });
+    t.ok(c.service(victim).host.status().stats.exchanges + c.service(ring.owners[p]![0]!).host.status().stats.exchanges > 0);
+    t.pass('repaired');
+  });
+});
+
+t.test('tombstones are reaped once every replica has them and the grace period passed', async (t) => {
+  await simTest(t, 'reaper', { seeds: [7] }, async (sim, t) => {
+    const c = await cluster(sim, 4, { config: { tombstoneGraceMs: 2_000, reapIntervalMs: 500 } });
+    const s = c.service('n1');
+    await sim.settle(s.putJson('scratch', 'gone', 1));
+    await sim.settle(s.delete('scratch', 'gone'));
+    const ring = s.view.ring!;
+    const p = keyPartition(ring, 'scratch', 'gone');
+    await sim.runFor(1_000);
+    t.ok(ring.owners[p]!.every((o) => c.stored(o, p, 'scratch', 'gone') !== undefined), 'every owner holds the tombstone');
+    const outsider = ring.members.map((m) => m.name).find((n) => !ring.owners[p]!.includes(n))!;
+    c.crash(outsider);
+    await sim.runFor(4_000);
+    t.ok(ring.owners[p]!.every((o) => c.stored(o, p, 'scratch', 'gone') !== undefined), 'not reaped while a member is down (it may hold fallback data)');
+    c.restart(outsider);
+    await sim.runUntil(() => ring.owners[p]!.every((o) => c.stored(o, p, 'scratch', 'gone') === undefined), { timeoutMs: 10_000, what: 'reaping' });
+    t.pass('reaped everywhere');
+    await sim.settle(s.putJson('scratch', 'gone', 2));
+    t.same(await sim.settle(s.getJson('scratch', 'gone')), 2, 'after the reap the key can be written afresh');
+  });
+});
+
+t.test('the ring manager: joins need an up node, other clusters are refused, state survives restarts', async (t) => {
+  await simTest(t, 'manager', { seeds: [8] }, async (sim, t) => {
+    const c = await cluster(sim, 3);
+    const s1 = c.service('n1');
+    const down = await failing(sim, s1.stage({ kind: 'join', node: 'ghost' }));
+    t.ok(down instanceof RingError && down.code === 'not-up', 'a node that is not up cannot join');
+    const dup = await failing(sim, s1.stage({ kind: 'join', node: 'n2' }));
+    t.ok(dup instanceof StageError && dup.code === 'already-member');
+    t.match(await failing(sim, s1.commit()), { code: 'nothing-staged' });
+    await sim.settle(s1.stage({ kind: 'leave', node: 'n3' }));
+    t.same(c.service('n1').status().staged, [{ kind: 'leave', node: 'n3' }]);
+    c.crash('n1');
+    c.restart('n1');
+    await sim.runUntil(() => c.isUpNow('n1'), { timeoutMs: 5_000 });
+    const again: RingService = c.service('n1');
+    t.same(again.status().staged, [{ kind: 'leave', node: 'n3' }], 'staged changes survive a restart');
+    t.equal(again.view.ring?.version, 2, 'so does the ring');
+    await sim.settle(again.clear());
+    t.same(again.status().staged, []);
+    t.ok((await failing(sim, again.stage({ kind: 'replace', node: 'n1', replacement: 'n1' }))) instanceof StageError, 'a node cannot replace itself');
+  });
+});
+
+t.test('rings of another cluster are refused, both ways', async (t) => {
+  await simTest(t, 'strangers', { seeds: [10] }, async (sim, t) => {
+    const c = new SimCluster(sim, ['n1', 'n2', 'x1'], { partitionCount: 8 });
+    const s1 = await sim.settle(c.startNode('n1', true));
+    await sim.settle(c.startNode('n2'));
+    await sim.settle(s1.stage({ kind: 'join', node: 'n2' }));
+    await sim.settle(s1.commit());
+    // x1 was started as the first node of a cluster of its own (same name, another origin).
+    const x1 = await sim.settle(c.startNode('x1', true));
+    await sim.runFor(500);
+    const before = c.service('n2').view.ring!.hash;
+    const ring = x1.view.ring!;
+    dispatch(refFromJSON(c.node('x1').root!, { node: 'n2', path: [...managerPath] }), { t: 'gossip', from: 'x1', ring: ringToData(ring), transfers: noTransfers(ring) });
+    dispatch(refFromJSON(c.node('x1').root!, { node: 'x1', path: [...managerPath] }), { t: 'hello', node: 'n2' });
+    await sim.runFor(500);
+    t.equal(c.service('n2').view.ring!.hash, before, 'n2 keeps its ring');
+    t.equal(x1.view.ring!.hash, ring.hash, 'x1 keeps its own');
+    t.ok(c.service('n2').status().gossip.refused > 0 && x1.status().gossip.refused > 0, 'both counted a refusal');
+    t.match(c.service('n2').status().gossip.lastRefusal, /different clusters/);
+  });
+});
+
+t.test('concurrent commits: one ring wins everywhere and the loser says so', async (t) => {
+  await simTest(t, 'conflict', { seeds: [9] }, async (sim, t) => {
+    const c = await cluster(sim, 4);
+    sim.partition(['n1', 'n2'], ['n3', 'n4']);
+    await sim.settle(c.service('n1').stage({ kind: 'leave', node: 'n2' }));
+    await sim.settle(c.service('n3').stage({ kind: 'leave', node: 'n4' }));
+    await sim.settle(c.service('n1').commit());
+    await sim.settle(c.service('n3').commit());
+    sim.heal();
+    await sim.runUntil(() => ['n1', 'n2', 'n3', 'n4'].every((n) => c.service(n).view.ring?.hash === c.service('n1').view.ring?.hash), { timeoutMs: 20_000, what: 'one ring' });
+    const winner = c.service('n1').view.ring!;
+    t.equal(winner.version, 3);
+    const loser = winner.committedBy === 'n1' ? 'n3' : 'n1';
+    t.match(c.service(loser).status().lostCommit, { version: 3, winner: winner.committedBy }, `${loser} reports its commit lost`);
+  });
+});
