@@ -24,6 +24,7 @@ import { AgentStartError } from './errors.js';
 import type { HostFacts, Hypervisor } from './hypervisor.js';
 import { DurableLedger } from './ledger.js';
 import { createAgentMetrics, registerAgentMetrics } from './metrics.js';
+import { RecordPublisher, publishRecord } from './publisher.js';
 import { buildRecord } from './record.js';
 import { AgentService } from './service.js';
 import { SimHypervisor, type SimFaults } from './sim-driver.js';
@@ -36,6 +37,8 @@ export interface AgentStartOptions {
   driver?: (storage: Storage) => Promise<Hypervisor>;
   /** Injected failures for the sim driver (tests). */
   simFaults?: SimFaults;
+  /** How often the record publisher looks for a change (default limits.publishIntervalMs). */
+  publishIntervalMs?: number;
 }
 
 export interface RunningAgent {
@@ -47,6 +50,8 @@ export interface RunningAgent {
   readonly ledger: DurableLedger;
   readonly driver: Hypervisor;
   readonly service: AgentService;
+  /** Keeps the hypervisor record current in the ring's `hypervisors` bucket. */
+  readonly publisher: RecordPublisher;
   readonly addresses: { gossip: string; cluster: string; metrics?: string };
   /** Settles with the reason if the agent must stop on its own (its ledger failed). */
   readonly failed: Promise<Error>;
@@ -201,11 +206,12 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
     const addresses: RunningAgent['addresses'] = { gossip: '', cluster: await net.start() };
     undo.push(() => net.stop());
 
+    const revision = (): HypervisorRecord['revision'] => ({ boot: Math.floor(startedMs), seq: ledger.stats.changes + zones.version });
     const record = (): HypervisorRecord =>
       buildRecord({
         name: config.name,
         nowMs: world.clock.wallMs(),
-        revision: { boot: Math.floor(startedMs), seq: ledger.stats.changes + zones.version },
+        revision: revision(),
         agent: { ...addresses, version: agentVersion, driver: driver.kind, startedAt: new Date(startedMs).toISOString() },
         host,
         memory: ledger.figures(),
@@ -227,6 +233,22 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
     const swim = await joinCluster(config, world, log, keyring, meta, net, system, undo);
     membership.swim = swim;
     addresses.gossip = swim.address;
+    const publisher = new RecordPublisher({
+      clock: world.clock,
+      log: log.child({ component: 'publisher' }),
+      record,
+      revision,
+      cores: () =>
+        swim
+          .members()
+          .filter((m) => m.meta.role === 'core' && m.state === 'alive')
+          .map((m) => m.name)
+          .sort(),
+      send: (core, r) => publishRecord(system, core, r),
+      ...(opts.publishIntervalMs !== undefined ? { intervalMs: opts.publishIntervalMs } : {}),
+    });
+    publisher.start();
+    undo.push(() => publisher.stop());
     log.info('agent started', { driver: driver.kind, ...addresses, memory: ledger.figures() });
 
     let stopping: Promise<void> | undefined;
@@ -236,7 +258,7 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
         await unwind();
         log.info('agent stopped');
       })());
-    return { config, root, system, net, swim, ledger, driver, service, addresses, failed, record, stop };
+    return { config, root, system, net, swim, ledger, driver, service, publisher, addresses, failed, record, stop };
   } catch (err) {
     await unwind();
     throw err;

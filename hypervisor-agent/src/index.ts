@@ -17,6 +17,7 @@ export * from './record.js';
 export * from './service.js';
 export * from './actor.js';
 export * from './client.js';
+export * from './publisher.js';
 export * from './metrics.js';
 export * from './config.js';
 export * from './agent.js';

@@ -24,6 +24,14 @@ export const limits = {
   commandTimeoutMs: 5 * 60_000,
   /** The agent refreshes its zone list from the driver this often, ms. */
   zoneRefreshMs: 30_000,
+  /** The record publisher checks for a change this often, ms: a change reaches the store within about this (plus one write). */
+  publishIntervalMs: 250,
+  /** An unchanged record is published again this often, so a store that lost it or holds an older one is repaired, ms. */
+  publishRefreshMs: 5 * 60_000,
+  /** Longest wait between failed publishes (doubling from publishIntervalMs), ms. */
+  publishBackoffMaxMs: 10_000,
+  /** How long one publish waits for the core node's answer (a quorum read and write), ms. */
+  publishTimeoutMs: 5_000,
   /** Subscribers to a driver's zone state changes. */
   zoneListenersMax: 64,
 } as const;

@@ -14,6 +14,13 @@ import type { ZoneTable } from './zones.js';
 
 export const recordVersion = 1;
 
+/**
+ * Estimated bytes of the zone list in one record: with the rest of the record it stays well under
+ * the 1 MiB of a wire frame and of a stored CRDT record (4,096 zones with short aliases fit;
+ * long aliases shorten the list, and `zonesTruncated` says so).
+ */
+export const recordZoneBytesMax = 640 * 1024;
+
 export interface RecordInput {
   name: string;
   nowMs: number;
@@ -28,7 +35,7 @@ export interface RecordInput {
 }
 
 export function buildRecord(i: RecordInput): HypervisorRecord {
-  const { zones, truncated } = i.zones.summaries(agentLimits.recordZonesMax);
+  const { zones, truncated } = i.zones.summaries(agentLimits.recordZonesMax, recordZoneBytesMax);
   const counts = i.zones.counts();
   const zoneCounts: Record<string, number> = { total: i.zones.size };
   for (const [state, n] of Object.entries(counts) as [ZoneState, number][]) zoneCounts[state] = n;

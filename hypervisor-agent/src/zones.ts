@@ -66,10 +66,21 @@ export class ZoneTable {
     if (this.rows.delete(uuid)) this.version++;
   }
 
-  summaries(max: number): { zones: ZoneSummary[]; truncated: boolean } {
+  /**
+   * Zone summaries in UUID order: at most `max`, and at most `bytesMax` of them by a generous
+   * estimate of their encoded size (so the record fits a wire frame and a store record whatever
+   * the aliases); `truncated` when any were left out.
+   */
+  summaries(max: number, bytesMax = Infinity): { zones: ZoneSummary[]; truncated: boolean } {
     const all = [...this.rows.values()].map((r) => r.summary);
     all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-    return { zones: all.slice(0, max), truncated: all.length > max };
+    let bytes = 0;
+    let n = 0;
+    for (; n < Math.min(max, all.length); n++) {
+      bytes += summaryBytes(all[n]!);
+      if (bytes > bytesMax) break;
+    }
+    return { zones: all.slice(0, n), truncated: all.length > n };
   }
 
   counts(): Record<ZoneState, number> {
@@ -121,4 +132,9 @@ export class ZoneTable {
       this.refreshing = false;
     }
   }
+}
+
+/** An upper estimate of a zone summary's msgpack size: keys, a UUID, the alias, brand, state and a number. */
+export function summaryBytes(z: ZoneSummary): number {
+  return 96 + Buffer.byteLength(z.alias ?? '');
 }

@@ -2,6 +2,14 @@
 import { nodeWorld, type World } from '@shoal/runtime';
 import { runCli } from './main.js';
 
+// A reader that goes away (`shoal cluster ring | head`) is not an error: stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 let world: World | undefined;
 let stopRequested: Promise<string> | undefined;
 

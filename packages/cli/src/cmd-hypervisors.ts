@@ -1,4 +1,4 @@
-/** `shoal hypervisors list|get`: the hosts of the cluster, as the asked node sees them. */
+/** `shoal hypervisors list|get|remove`: the hosts of the cluster, as the asked node sees them (records from the ring's `hypervisors` bucket, state from SWIM). */
 import type { HypervisorView } from '@shoal/cluster';
 import type { PositionalSpec } from './args.js';
 import { apiClient, clientFlags } from './client.js';
@@ -21,7 +21,7 @@ const list: Command = {
     io.out(
       table(body.hypervisors, [
         { header: 'name', value: (h) => h.name },
-        { header: 'state', value: (h) => (h.stale && h.state === 'up' ? 'up (no answer)' : h.state) },
+        { header: 'state', value: (h) => (h.state === 'up' && !h.record ? 'up (no record yet)' : h.state) },
         { header: 'total', value: (h) => mb(h.memory?.totalMb) },
         { header: 'host', value: (h) => mb(h.memory?.reservedForHostMb) },
         { header: 'provisioned', value: (h) => mb(h.memory?.provisionedMb) },
@@ -30,7 +30,7 @@ const list: Command = {
         { header: 'zones', value: (h) => h.zones?.['total'] },
         { header: 'running', value: (h) => h.zones?.['running'] },
         { header: 'driver', value: (h) => h.record?.agent.driver },
-        { header: 'seen', value: (h) => (h.stale ? (h.seenAt ?? 'never') : 'now') },
+        { header: 'updated', value: (h) => h.seenAt ?? 'never' },
       ]),
     );
     if (body.hypervisors.length > 0) io.out('(memory in MB; free = total - host - provisioned - pending)\n');
@@ -58,7 +58,7 @@ const get: Command = {
       fields([
         ['name', h.name],
         ['state', `${h.state} (SWIM: ${h.swimState})`],
-        ['record', h.stale ? `last read ${h.seenAt ?? 'never'}${h.error ? ` — ${h.error}` : ''}` : 'fresh'],
+        ['record', `${h.seenAt ? `updated ${h.seenAt}` : 'none stored'}${h.error ? ` — ${h.error}` : ''}`],
         ['driver', r?.agent.driver],
         ['agent', r ? `${r.agent.cluster} (gossip ${r.agent.gossip}), version ${r.agent.version}, up since ${r.agent.startedAt}` : undefined],
         ['platform', r?.platform],
@@ -90,4 +90,17 @@ const get: Command = {
   },
 };
 
-export const hypervisorCommands: Command[] = [list, get];
+const remove: Command = {
+  path: ['hypervisors', 'remove'],
+  summary: 'Forget a hypervisor that is down (decommissioned): its record leaves the store. Refused while its agent is up.',
+  flags: clientFlags,
+  positionals: namePositional,
+  async run(args, io) {
+    const name = args.positionals[0] as string;
+    const body = await apiClient(args).send('DELETE', `/api/v1/hypervisors/${encodeURIComponent(name)}`);
+    io.out(args.bool('json') ? json(body) : `removed hypervisor ${name}\n`);
+    return 0;
+  },
+};
+
+export const hypervisorCommands: Command[] = [list, get, remove];

@@ -8,10 +8,11 @@ import { CliError, type CliIO } from './io.js';
 import { keygen } from './cmd-keygen.js';
 import { nodeCommands } from './cmd-node.js';
 import { clusterCommands } from './cmd-cluster.js';
+import { dbCommands, ringCommands } from './cmd-ring.js';
 import { agentCommands } from './cmd-agent.js';
 import { hypervisorCommands } from './cmd-hypervisors.js';
 
-export const commands: Command[] = [keygen, ...nodeCommands, ...agentCommands, ...clusterCommands, ...hypervisorCommands];
+export const commands: Command[] = [keygen, ...nodeCommands, ...agentCommands, ...clusterCommands, ...hypervisorCommands, ...ringCommands, ...dbCommands];
 
 function overview(): string {
   const lines = ['usage: shoal <command> [options]', '', 'commands:'];

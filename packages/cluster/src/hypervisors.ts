@@ -1,57 +1,52 @@
 /**
  * Hypervisors as a core node sees them: the directory behind `GET /api/v1/hypervisors`.
  *
- * Until the ring's `hypervisors` bucket exists, a hypervisor's record lives where it is
- * authoritative — at its agent — and a core node answers from two sources:
- * - SWIM says who the agents are (members with role `agent`) and whether each is `up` (alive or
- *   suspect) or `down` (dead or left);
- * - each agent that is up is asked for its record (`agent.info` over the actor transport, all
- *   in parallel, bounded by `hypervisorQueryTimeoutMs`); the last record seen is kept, so an
- *   agent that is down, or slow to answer, is listed with its last known figures, marked `stale`
- *   with the time it was read.
- * When the ring store lands, agents write their record there (it is shaped for it: see
- * hypervisor-agent/src/record.ts) and `view()` reads the store instead of asking; the routes and
- * their JSON do not change.
+ * Two sources, joined by name:
+ * - the ring's `hypervisors` bucket (hypervisor-store.ts): each agent keeps its record there
+ *   (hypervisor-agent/src/publisher.ts: within ~250 ms of a ledger or zone change), so the
+ *   figures of a host that is down remain readable, and a listing costs one coverage query,
+ *   not a round trip to every agent;
+ * - SWIM, which says who is `up` (alive or suspect) or `down` (dead, left, or no longer known:
+ *   SWIM forgets the dead after a bounded time; the store does not). An agent SWIM knows that
+ *   has no record yet (it joined a moment ago) is listed with `record: null`.
+ * `stale` is true when the record may not be the host's present state: the agent is down, or no
+ * record is stored. `seenAt` is the record's `updatedAt`.
  *
- * Routes (admin token): `GET /api/v1/hypervisors`, `GET /api/v1/hypervisors/:name`, and the
- * ledger of one host — `GET …/:name/reservations[?after=VM&limit=N]` (one page in VM id order; `next` continues), `POST …/:name/reservations`
- * `{ vmId, ramMb, leaseMs? }`, `POST …/:name/reservations/:vmId/confirm`,
- * `DELETE …/:name/reservations/:vmId` — which pass straight to the agent (the VM workflow will
- * call the agent itself; these are for operators and tests).
+ * Routes (admin token): `GET /api/v1/hypervisors`, `GET /api/v1/hypervisors/:name`,
+ * `DELETE /api/v1/hypervisors/:name` (forgets a hypervisor that is down: its record is
+ * tombstoned; an agent that comes back under that name registers again once the tombstone is
+ * reaped), and the ledger of one host — `GET …/:name/reservations[?after=VM&limit=N]` (one page
+ * in VM id order; `next` continues), `POST …/:name/reservations` `{ vmId, ramMb, leaseMs? }`,
+ * `POST …/:name/reservations/:vmId/confirm`, `DELETE …/:name/reservations/:vmId` — which pass
+ * straight to the agent: the ledger is a lock at the host, never replicated state.
  */
 import type { ActorSystem } from '@shoal/actors';
 import { ApiError, type ApiRoutes, type ErrorCode } from '@shoal/api';
-import { AgentRequestError, agentInfo, agentReservations, agentReserve, askAgent, type AgentRequestErrorCode } from '@shoal/hypervisor-agent';
-import type { Clock } from '@shoal/runtime';
+import { AgentRequestError, agentReservations, agentReserve, askAgent, type AgentRequestErrorCode } from '@shoal/hypervisor-agent';
+import type { RingService } from '@shoal/ring';
 import type { Member, MemberState, SwimNode } from '@shoal/swim';
 import type { HypervisorRecord, MemoryFigures } from '@shoal/wire';
+import { HypervisorStore, StoreNotReadyError, storedHypervisorsMax, type StoredHypervisor } from './hypervisor-store.js';
+import { asApiError } from './ring.js';
 
-/** How long a listing waits for each agent's record, ms. */
-export const hypervisorQueryTimeoutMs = 2_000;
 /** Agents listed at most (SWIM's own member cap is 10 000). */
-export const hypervisorsListMax = 10_000;
-/** Agent queries in flight at once during a listing. */
-export const hypervisorQueriesMax = 64;
+export const hypervisorsListMax = storedHypervisorsMax;
 
 export interface HypervisorView {
   name: string;
-  /** `up` while SWIM holds the agent alive or suspect; `down` once dead or left. */
+  /** `up` while SWIM holds the agent alive or suspect; `down` otherwise. */
   state: 'up' | 'down';
-  swimState: MemberState;
-  /** When the record shown was read from the agent (ISO 8601), or null if it never was. */
+  /** SWIM's state of the agent, `unknown` once SWIM has forgotten it (the store has not). */
+  swimState: MemberState | 'unknown';
+  /** The stored record's `updatedAt` (ISO 8601), or null if none is stored. */
   seenAt: string | null;
-  /** True when the record is not from this request (the agent is down or did not answer). */
+  /** True when the record may not be the host's present state (agent down, or no record). */
   stale: boolean;
-  /** Why the record is not fresh, when it is not. */
+  /** Why the record is stale or missing, when it is. */
   error?: string;
   memory: MemoryFigures | null;
   zones: Record<string, number> | null;
   record: HypervisorRecord | null;
-}
-
-interface Seen {
-  record: HypervisorRecord;
-  atMs: number;
 }
 
 const apiCodeOf: Record<AgentRequestErrorCode, ErrorCode> = {
@@ -72,79 +67,78 @@ const apiCodeOf: Record<AgentRequestErrorCode, ErrorCode> = {
   'bad-reply': 'internal',
 };
 
+const isUp = (m: Member | undefined): boolean => m !== undefined && (m.state === 'alive' || m.state === 'suspect');
+
+/** A store failure as an API error. */
+function storeError(err: unknown): unknown {
+  if (err instanceof StoreNotReadyError) return new ApiError('unavailable', `${err.message}; try again in a moment`);
+  return asApiError(err);
+}
+
 export class HypervisorDirectory {
-  private readonly seen = new Map<string, Seen>();
+  readonly store: HypervisorStore;
 
   constructor(
     private readonly swim: () => SwimNode | undefined,
+    ring: () => RingService | undefined,
     private readonly system: ActorSystem,
-    private readonly clock: Clock,
-    private readonly queryTimeoutMs = hypervisorQueryTimeoutMs,
-  ) {}
+  ) {
+    this.store = new HypervisorStore(ring);
+  }
 
-  private agents(): Member[] {
+  /** Agents SWIM knows, by name. */
+  private agents(): Map<string, Member> {
     const swim = this.swim();
     // As the members route: membership starts after the API, and an empty list would be a lie.
     if (!swim) throw new ApiError('unavailable', 'membership is still starting; try again in a moment');
-    const agents = swim.members().filter((m) => m.meta.role === 'agent');
-    agents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    // Forget records of agents SWIM itself has forgotten.
-    const known = new Set(agents.map((m) => m.name));
-    for (const name of this.seen.keys()) if (!known.has(name)) this.seen.delete(name);
-    return agents.slice(0, hypervisorsListMax);
+    return new Map(swim
+      .members()
+      .filter((m) => m.meta.role === 'agent')
+      .map((m) => [m.name, m]));
   }
 
   async list(): Promise<HypervisorView[]> {
     const agents = this.agents();
-    const out: HypervisorView[] = new Array(agents.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < agents.length; i = next++) out[i] = await this.view(agents[i]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(hypervisorQueriesMax, agents.length) }, worker));
-    return out;
+    let stored: Map<string, StoredHypervisor>;
+    try {
+      stored = await this.store.list();
+    } catch (err) {
+      throw storeError(err);
+    }
+    const names = [...new Set([...stored.keys(), ...agents.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, hypervisorsListMax);
+    return names.map((n) => view(n, agents.get(n), stored.get(n)));
   }
 
   async get(name: string): Promise<HypervisorView | undefined> {
-    const m = this.agents().find((a) => a.name === name);
-    return m ? this.view(m) : undefined;
+    const member = this.agents().get(name);
+    let stored: StoredHypervisor | undefined;
+    try {
+      stored = await this.store.get(name);
+    } catch (err) {
+      throw storeError(err);
+    }
+    return member || stored ? view(name, member, stored) : undefined;
+  }
+
+  /** Forgets a hypervisor that is down; ApiError if it is up or unknown. */
+  async remove(name: string): Promise<void> {
+    const member = this.agents().get(name);
+    if (isUp(member)) throw new ApiError('conflict', `hypervisor ${name} is up; stop its agent first (a running agent registers again)`);
+    let removed: boolean;
+    try {
+      removed = await this.store.remove(name);
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (!removed) throw new ApiError('not_found', `no hypervisor named ${name} is stored`);
   }
 
   /** The agent's name if SWIM knows it and it is up; ApiError otherwise. */
   reachable(name: string): string {
-    const m = this.agents().find((a) => a.name === name);
+    const m = this.agents().get(name);
     if (!m) throw new ApiError('not_found', `no hypervisor named ${name}`);
-    if (m.state !== 'alive' && m.state !== 'suspect') throw new ApiError('unavailable', `hypervisor ${name} is down (SWIM: ${m.state})`);
+    if (!isUp(m)) throw new ApiError('unavailable', `hypervisor ${name} is down (SWIM: ${m.state})`);
     return name;
-  }
-
-  private async view(m: Member): Promise<HypervisorView> {
-    const up = m.state === 'alive' || m.state === 'suspect';
-    let error: string | undefined;
-    let fresh = false;
-    if (up) {
-      try {
-        const record = await agentInfo(this.system, m.name, this.queryTimeoutMs);
-        this.seen.set(m.name, { record, atMs: this.clock.wallMs() });
-        fresh = true;
-      } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
-      }
-    } else {
-      error = `the agent is ${m.state} (SWIM)`;
-    }
-    const last = this.seen.get(m.name);
-    return {
-      name: m.name,
-      state: up ? 'up' : 'down',
-      swimState: m.state,
-      seenAt: last ? new Date(last.atMs).toISOString() : null,
-      stale: !fresh,
-      ...(error !== undefined ? { error } : {}),
-      memory: last?.record.memory ?? null,
-      zones: last?.record.zoneCounts ?? null,
-      record: last?.record ?? null,
-    };
   }
 
   /** Runs an agent call, turning its failures into API errors. */
@@ -159,6 +153,27 @@ export class HypervisorDirectory {
   }
 }
 
+function view(name: string, member: Member | undefined, stored: StoredHypervisor | undefined): HypervisorView {
+  const up = isUp(member);
+  const swimState = member?.state ?? 'unknown';
+  const record = stored && 'record' in stored ? stored.record : null;
+  let error: string | undefined;
+  if (stored && 'error' in stored) error = stored.error;
+  else if (!record) error = up ? 'the agent has not stored its record yet' : `the agent is ${swimState} (SWIM) and no record is stored`;
+  else if (!up) error = `the agent is ${swimState === 'unknown' ? 'no longer known to SWIM' : `${swimState} (SWIM)`}; figures as of ${record.updatedAt}`;
+  return {
+    name,
+    state: up ? 'up' : 'down',
+    swimState,
+    seenAt: record?.updatedAt ?? null,
+    stale: !up || !record,
+    ...(error !== undefined ? { error } : {}),
+    memory: record?.memory ?? null,
+    zones: record?.zoneCounts ?? null,
+    record,
+  };
+}
+
 const nameParam = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' } as const;
 const uuidParam = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } as const;
 const openObject = { type: 'object', additionalProperties: true } as const;
@@ -168,7 +183,7 @@ const viewSchema = {
   properties: {
     name: { type: 'string' },
     state: { type: 'string', enum: ['up', 'down'] },
-    swimState: { type: 'string', enum: ['alive', 'suspect', 'dead', 'left'] },
+    swimState: { type: 'string', enum: ['alive', 'suspect', 'dead', 'left', 'unknown'] },
     seenAt: { type: ['string', 'null'] },
     stale: { type: 'boolean' },
     error: { type: 'string' },
@@ -181,8 +196,7 @@ const viewSchema = {
   },
 } as const;
 
-export function hypervisorRoutes(swim: () => SwimNode | undefined, system: ActorSystem, clock: Clock): ApiRoutes {
-  const dir = new HypervisorDirectory(swim, system, clock);
+export function hypervisorRoutes(dir: HypervisorDirectory): ApiRoutes {
   return (app, { requireAdmin }) => {
     app.get('/api/v1/hypervisors', { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { hypervisors: { type: 'array', items: viewSchema } } } } } }, async () => ({
       hypervisors: await dir.list(),
@@ -192,6 +206,14 @@ export function hypervisorRoutes(swim: () => SwimNode | undefined, system: Actor
       if (!view) throw new ApiError('not_found', `no hypervisor named ${req.params.name}`);
       return view;
     });
+    app.delete<{ Params: { name: string } }>(
+      '/api/v1/hypervisors/:name',
+      { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: { type: 'object', properties: { name: { type: 'string' }, removed: { type: 'boolean' } } } } } },
+      async (req) => {
+        await dir.remove(req.params.name);
+        return { name: req.params.name, removed: true };
+      },
+    );
     app.get<{ Params: { name: string }; Querystring: { after?: string; limit?: string } }>(
       '/api/v1/hypervisors/:name/reservations',
       {

@@ -7,3 +7,4 @@ export * from './node.js';
 export * from './version.js';
 export { memberBody, type MemberBody } from './membership.js';
 export { HypervisorDirectory, hypervisorRoutes, type HypervisorView } from './hypervisors.js';
+export * from './hypervisor-store.js';

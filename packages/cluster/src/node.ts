@@ -10,11 +10,14 @@
 import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
 import { adminTokenAuthenticator, buildApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
 import { files, formatAddress, type Storage, type World } from '@shoal/runtime';
+import type { RingService } from '@shoal/ring';
 import type { SwimNode } from '@shoal/swim';
 import type { NodeConfig } from './config.js';
 import { registerActorMetrics } from './metrics.js';
 import { clusterRoutes, registerSwimMetrics, startMembership } from './membership.js';
-import { hypervisorRoutes } from './hypervisors.js';
+import { HypervisorDirectory, hypervisorRoutes } from './hypervisors.js';
+import { spawnHypervisorRegistry } from './hypervisor-store.js';
+import { ringRoutes, startRing } from './ring.js';
 import { startSimAgents } from './sim-agents.js';
 import { loadAdminToken, loadKeyring } from './secrets.js';
 import { shoalVersion } from './version.js';
@@ -29,6 +32,7 @@ export interface RunningNode {
   readonly net: ActorNet;
   readonly storage: Storage;
   readonly swim: SwimNode;
+  readonly ring: RingService;
   readonly httpAddress: string;
   readonly clusterAddress: string;
   readonly gossipAddress: string;
@@ -97,13 +101,14 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       peers: net.peersInfo().map((p) => ({ node: p.node, address: p.address ?? '', state: p.state })),
     });
     // The members route needs SWIM, which starts after the API (its metadata carries the HTTP address).
-    const late: { swim?: SwimNode } = {};
+    const late: { swim?: SwimNode; ring?: RingService } = {};
+    const hypervisors = new HypervisorDirectory(() => late.swim, () => late.ring, system);
     const api = buildApi({
       auth: adminTokenAuthenticator([token.value]),
       metrics,
       logger: log.child({ component: 'api' }),
       clock: world.clock,
-      routes: [nodeRoutes(status), clusterRoutes(() => late.swim), hypervisorRoutes(() => late.swim, system, world.clock)],
+      routes: [nodeRoutes(status), clusterRoutes(() => late.swim), ringRoutes(() => late.ring), hypervisorRoutes(hypervisors)],
     });
     await api.listen({ host: config.host, port: config.httpPort });
     undo.push(() => api.close());
@@ -120,6 +125,11 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
     });
     registerSwimMetrics(metrics, swim);
     const gossipAddress = swim.address;
+    const ring = await startRing({ config, world, root, storage, swim, log: log.child({ component: 'ring' }) });
+    late.ring = ring;
+    undo.push(() => ring.stop());
+    // Agents publish their records through this actor (hypervisor-store.ts).
+    spawnHypervisorRegistry(root, hypervisors.store, log.child({ component: 'hypervisors' }));
     if (config.simAgents > 0) undo.push(await startSimAgents({ config, keyFile: keyring.path, join: gossipAddress, clock: world.clock, log: log.child({ component: 'sim-agents' }) }));
     log.info('node started', { http: httpAddress, cluster: clusterAddress, gossip: gossipAddress, data: files.resolve(config.dataDir) });
 
@@ -130,6 +140,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       net,
       storage,
       swim,
+      ring,
       httpAddress,
       clusterAddress,
       gossipAddress,

@@ -452,4 +452,24 @@ export const AgentReplyError = shoalRegistry.define({
 });
 
 export const agentReplySchema = s.taggedUnion('type', [AgentReplyOk.schema, AgentReplyError.schema]);
+
+/** The ordering of hypervisor records: `boot` (the agent's start, ms), then `seq` (changes during that run). */
+export const recordRevisionSchema = s.object({ boot: s.uint(), seq: s.uint() });
+
+/**
+ * Pushed by an agent to the actor `['hypervisors']` of a core node, as a query: store this
+ * record in the ring's `hypervisors` bucket (packages/cluster/src/hypervisor-store.ts). The
+ * answer is `agent.reply-ok` with a `recordPublishResultSchema` result — `written: false` when
+ * the store already held this revision or a newer one — or `agent.reply-error` (`unavailable`
+ * or `timeout` when the store cannot take it now: the agent tries another core node).
+ */
+export const AgentRecordPublish = shoalRegistry.define({
+  id: 660,
+  name: 'agent.record-publish',
+  schema: s.object({ type: s.literal('agent.record-publish'), record: hypervisorRecordSchema }),
+});
+export type AgentRecordPublishMessage = Infer<typeof AgentRecordPublish.schema>;
+
+export const recordPublishResultSchema = s.object({ written: s.boolean(), revision: recordRevisionSchema });
+export type RecordPublishResult = Infer<typeof recordPublishResultSchema>;
 export type AgentReply = Infer<typeof agentReplySchema>;

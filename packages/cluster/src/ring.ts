@@ -1,0 +1,216 @@
+/**
+ * The ring in a core node: starts the ring service (ring/src/service.ts) with SWIM as its
+ * liveness, and serves the operator routes — `/api/v1/cluster/{status,ring,plan,commit,clear,
+ * join,leave,remove,replace,transfers}` and the maintenance interface `/api/v1/db/{bucket}[/{key}]`
+ * (FiFo's `sniffle-admin db`). Ring and stage errors keep their stable codes and map to statuses
+ * as docs/ring.md lists.
+ */
+import type { ActorRef } from '@shoal/actors';
+import { ApiError, type ApiRoutes, type ErrorCode } from '@shoal/api';
+import { BucketRegistry, InvalidKeyError, RingError, StageError, startRingService, type Plan, type RingService } from '@shoal/ring';
+import { hypervisorBucket, hypervisorStoreSchema } from './hypervisor-store.js';
+import type { Logger, Storage, World } from '@shoal/runtime';
+import type { SwimNode } from '@shoal/swim';
+import type { NodeConfig } from './config.js';
+
+export interface RingStartOptions {
+  config: NodeConfig;
+  world: World;
+  root: ActorRef<never>;
+  storage: Storage;
+  swim: SwimNode;
+  log: Logger;
+}
+
+/** The buckets every core node registers (the same on all), plus generic JSON buckets for `shoal db`. */
+export function clusterBuckets(): BucketRegistry {
+  const buckets = new BucketRegistry({ generic: true });
+  buckets.define(hypervisorBucket, hypervisorStoreSchema);
+  return buckets;
+}
+
+/** SWIM as the ring's liveness: alive or suspect is up; a member's role tells core from agent. */
+export async function startRing(opts: RingStartOptions): Promise<RingService> {
+  const { config, world, root, storage, swim, log } = opts;
+  const self = config.name;
+  const up = (node: string): boolean => {
+    if (node === self) return true;
+    const state = swim.member(node)?.state;
+    return state === 'alive' || state === 'suspect';
+  };
+  return startRingService({
+    root,
+    clock: world.clock,
+    random: world.random,
+    logger: log,
+    storage,
+    clusterName: config.cluster,
+    liveness: {
+      isUp: up,
+      subscribe: (fn) => swim.subscribe((e) => fn(e.member.name, e.member.state === 'alive' || e.member.state === 'suspect')),
+    },
+    isCoreNode: (node) => node === self || swim.member(node)?.meta.role === 'core',
+    bootstrap: config.join.length === 0,
+    buckets: clusterBuckets(),
+  });
+}
+
+const statusOfCode: Record<string, ErrorCode> = {
+  'invalid-key': 'bad_request',
+  'invalid-operation': 'bad_request',
+  'invalid-continuation': 'bad_request',
+  'invalid-name': 'bad_request',
+  'invalid-weight': 'bad_request',
+  'unknown-bucket': 'not_found',
+  'not-found': 'not_found',
+  deleted: 'conflict',
+  'not-up': 'conflict',
+  'already-member': 'conflict',
+  'unknown-member': 'conflict',
+  'already-staged': 'conflict',
+  'last-member': 'conflict',
+  'members-max': 'conflict',
+  'staged-max': 'conflict',
+  'nothing-staged': 'conflict',
+  'no-quorum': 'unavailable',
+  'incomplete-coverage': 'unavailable',
+  'no-ring': 'unavailable',
+  refused: 'unavailable',
+  timeout: 'timeout',
+};
+
+/** Ring failures as API errors (one sentence, a fitting status); anything else is rethrown. */
+export function asApiError(err: unknown): unknown {
+  if (err instanceof InvalidKeyError) return new ApiError('bad_request', err.message);
+  if (err instanceof StageError || err instanceof RingError) return new ApiError(statusOfCode[err.code] ?? 'internal', err.message);
+  return err;
+}
+
+async function ringCall<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asApiError(err);
+  }
+}
+
+/** What `plan` and `commit` answer: the plan without the whole next ring. */
+export function planBody(p: Plan) {
+  return {
+    changes: p.changes,
+    nextVersion: p.nextRing.version,
+    movedPartitions: p.movedPartitions,
+    transfersCount: p.transfersCount,
+    primaryChanges: p.primaryChanges,
+    leaving: p.leaving,
+    removed: p.removed,
+    balance: p.balance,
+    moves: p.moves,
+  };
+}
+
+const nodeBody = { type: 'object', required: ['node'], additionalProperties: false, properties: { node: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+const joinBody = {
+  type: 'object',
+  required: ['node'],
+  additionalProperties: false,
+  properties: { node: { type: 'string', minLength: 1, maxLength: 128 }, weight: { type: 'integer', minimum: 1, maximum: 16 } },
+} as const;
+const replaceBody = {
+  type: 'object',
+  required: ['node', 'replacement'],
+  additionalProperties: false,
+  properties: { node: { type: 'string', minLength: 1, maxLength: 128 }, replacement: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+const bucketParams = { type: 'object', properties: { bucket: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+const keyParams = { type: 'object', properties: { bucket: { type: 'string', minLength: 1, maxLength: 256 }, key: { type: 'string', minLength: 1, maxLength: 740 } } } as const;
+
+function requireRing(ring: () => RingService | undefined): RingService {
+  const service = ring();
+  if (!service) throw new ApiError('unavailable', 'the ring is still starting; try again in a moment');
+  return service;
+}
+
+export function ringRoutes(ring: () => RingService | undefined): ApiRoutes {
+  return (app, { requireAdmin }) => {
+    const admin = { preHandler: requireAdmin };
+    app.get('/api/v1/cluster/status', admin, async () => requireRing(ring).status());
+    app.get('/api/v1/cluster/ring', admin, async () => {
+      const details = requireRing(ring).ring();
+      if (!details) throw new ApiError('unavailable', 'this node has no ring yet: it waits to be joined (stage a join on a ring member)');
+      return details;
+    });
+    app.get('/api/v1/cluster/transfers', admin, async () => requireRing(ring).transfers() ?? { complete: true, total: 0, done: 0, pending: 0, byNode: [], pendingList: [] });
+    app.get('/api/v1/cluster/plan', admin, async () => planBody(await ringCall(() => requireRing(ring).plan())));
+    app.post('/api/v1/cluster/commit', admin, async () => planBody(await ringCall(() => requireRing(ring).commit())));
+    app.post('/api/v1/cluster/clear', admin, async () => {
+      await ringCall(() => requireRing(ring).clear());
+      return { staged: [] };
+    });
+    app.post<{ Body: { node: string; weight?: number } }>('/api/v1/cluster/join', { ...admin, schema: { body: joinBody } }, async (req) =>
+      ringCall(() => requireRing(ring).stage({ kind: 'join', node: req.body.node, ...(req.body.weight ? { weight: req.body.weight } : {}) })),
+    );
+    for (const kind of ['leave', 'remove'] as const) {
+      app.post<{ Body: { node: string } }>(`/api/v1/cluster/${kind}`, { ...admin, schema: { body: nodeBody } }, async (req) =>
+        ringCall(() => requireRing(ring).stage({ kind, node: req.body.node })),
+      );
+    }
+    app.post<{ Body: { node: string; replacement: string } }>('/api/v1/cluster/replace', { ...admin, schema: { body: replaceBody } }, async (req) =>
+      ringCall(() => requireRing(ring).stage({ kind: 'replace', node: req.body.node, replacement: req.body.replacement })),
+    );
+    dbRoutes(app, admin, ring);
+  };
+}
+
+type App = Parameters<ApiRoutes>[0];
+
+function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requireAdmin'] }, ring: () => RingService | undefined): void {
+  type KeyReq = { Params: { bucket: string; key: string } };
+  app.put<KeyReq & { Body: unknown }>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req) => {
+    if (req.body === undefined) throw new ApiError('bad_request', 'send the value as a JSON body');
+    const result = await ringCall(() => requireRing(ring).putJson(req.params.bucket, req.params.key, req.body as never));
+    return { bucket: req.params.bucket, key: req.params.key, acks: result.acks };
+  });
+  app.get<KeyReq>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req) => {
+    const value = await ringCall(() => requireRing(ring).getJson(req.params.bucket, req.params.key));
+    if (value === undefined) throw new ApiError('not_found', `no key ${JSON.stringify(req.params.key)} in bucket ${JSON.stringify(req.params.bucket)}`);
+    return { bucket: req.params.bucket, key: req.params.key, value };
+  });
+  app.delete<KeyReq>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req, reply) => {
+    await ringCall(() => requireRing(ring).delete(req.params.bucket, req.params.key));
+    void reply.status(204);
+    return null;
+  });
+  // Query strings are text: numbers and flags are checked by pattern here and converted below
+  // (the gateway does not coerce types, so a JSON body's "1024" is never taken for 1024).
+  type ListReq = { Params: { bucket: string }; Querystring: { limit?: string; continuation?: string; values?: string; filter?: string } };
+  const listQuery = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' },
+      continuation: { type: 'string', maxLength: 4096 },
+      values: { type: 'string', enum: ['true', 'false'] },
+      filter: { type: 'string', maxLength: 4096 },
+    },
+  } as const;
+  app.get<ListReq>('/api/v1/db/:bucket', { ...admin, schema: { params: bucketParams, querystring: listQuery } }, async (req) => {
+    let filter: unknown;
+    if (req.query.filter !== undefined) {
+      try {
+        filter = JSON.parse(req.query.filter);
+      } catch {
+        throw new ApiError('bad_request', 'filter must be JSON (see docs/ring.md for the filter language)');
+      }
+    }
+    const page = await ringCall(() =>
+      requireRing(ring).list(req.params.bucket, {
+        ...(req.query.limit !== undefined ? { limit: Number(req.query.limit) } : {}),
+        ...(req.query.continuation !== undefined ? { continuation: req.query.continuation } : {}),
+        ...(req.query.values !== undefined ? { values: req.query.values === 'true' } : {}),
+        ...(filter !== undefined ? { filter } : {}),
+      }),
+    );
+    return { bucket: req.params.bucket, items: page.items, ...(page.continuation ? { continuation: page.continuation } : {}) };
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Hypervisor records in the ring's `hypervisors` bucket.
+ *
+ * Pure: a record splits into the bucket's fields (zones in chunks, each under the CRDT register
+ * limits even at 4,096 zones) and joins back to the same record; a publish sets only what changed;
+ * a stored value that does not check is reported, not served.
+ *
+ * In process, on loopback: a core node (ring of one) and an agent. The agent's record reaches the
+ * store and `GET /api/v1/hypervisors` serves it; a reservation shows up there; an older revision
+ * never replaces a newer one; a stopped agent is listed down with its stored figures; a hypervisor
+ * that is up cannot be removed, one that is down can; a malformed publish is refused.
+ */
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { query, refFromJSON, systemOf } from '@shoal/actors';
+import { crdtLimits, valueProblem, type Plain } from '@shoal/crdt';
+import { agentReserve, askAgent, recordZoneBytesMax, startAgent, summaryBytes, validateAgentConfig } from '@shoal/hypervisor-agent';
+import { nodeWorld } from '@shoal/runtime';
+import type { HypervisorRecord, ZoneSummary } from '@shoal/wire';
+import { HypervisorStore, joinRecord, recordOps, splitRecord, startNode, validateNodeConfig, zoneChunk } from '../src/index.js';
+
+function uuid(n: number): string {
+  return `6a1c0c5e-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+function record(zones: number, seq = 1, extra: Partial<HypervisorRecord> = {}): HypervisorRecord {
+  const list: ZoneSummary[] = Array.from({ length: zones }, (_, i) => ({ uuid: uuid(i), alias: 'a'.repeat(256), brand: 'joyent', state: 'running', ramMb: 8 }));
+  return {
+    v: 1,
+    name: 'hv1',
+    revision: { boot: 1_700_000_000_000, seq },
+    updatedAt: '2026-11-22T12:00:00.000Z',
+    agent: { cluster: '127.0.0.1:1', gossip: '127.0.0.1:2', version: '0.1.0', driver: 'sim', startedAt: '2026-11-22T11:00:00.000Z' },
+    platform: 'sim',
+    virtualisation: ['zone', 'lx', 'bhyve', 'kvm'],
+    cpus: 16,
+    memory: { totalMb: 65_536, reservedForHostMb: 2_048, provisionedMb: zones * 8, pendingMb: 0, freeMb: 65_536 - 2_048 - zones * 8, overcommittedMb: 0 },
+    disk: { totalGb: 1000, provisionedGb: 0, freeGb: 1000 },
+    nicTags: Array.from({ length: 64 }, (_, i) => `tag${i}`),
+    characteristics: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`c${i}`, 'x'.repeat(256)])),
+    topology: 'dc1.rack3',
+    reservations: { pending: 0, provisioned: zones },
+    zoneCounts: { total: zones, running: zones },
+    zones: list,
+    zonesTruncated: false,
+    ...extra,
+  };
+}
+
+/** As the store would hold it: every op applied to nothing. */
+function storedOf(r: HypervisorRecord): Record<string, Plain> {
+  const ops = recordOps(undefined, r) as Record<string, { set?: Plain; update?: Record<string, { set: Plain }> }>;
+  const zones = Object.fromEntries(Object.entries(ops['zones']?.update ?? {}).map(([k, v]) => [k, v.set]));
+  return { ...Object.fromEntries(Object.entries(ops).filter(([k]) => k !== 'zones').map(([k, v]) => [k, v.set as Plain])), zones };
+}
+
+t.test('split and join: every field fits a register, and the record comes back whole', async (t) => {
+  for (const n of [0, 1, zoneChunk, zoneChunk + 1, 4096]) {
+    const r = record(n);
+    const split = splitRecord(r);
+    t.equal(split.zones.length, Math.ceil(n / zoneChunk), `${n} zones: ${split.zones.length} chunks`);
+    for (const [field, value] of Object.entries(split)) {
+      if (field === 'zones') for (const chunk of value as Plain[]) t.equal(valueProblem(chunk, 'plain'), undefined);
+      else t.equal(valueProblem(value as Plain, 'plain'), undefined, `${field} passes the register limits (${crdtLimits.valueElementsMax} values)`);
+    }
+    t.ok(split.zones.length <= crdtLimits.mapKeysMax, 'chunks within the OR-map key limit');
+    const joined = joinRecord(storedOf(r));
+    t.ok(joined.ok);
+    if (joined.ok) t.same(joined.record, r, `${n} zones: joined back to the same record`);
+  }
+});
+
+t.test('a publish sets only what changed', async (t) => {
+  const before = record(100, 1);
+  const stored = storedOf(before) as never;
+  const memoryOnly = record(100, 2, { memory: { ...before.memory, pendingMb: 512, freeMb: before.memory.freeMb - 512 }, updatedAt: '2026-11-22T12:00:01.000Z' });
+  t.same(Object.keys(recordOps(stored, memoryOnly)).sort(), ['identity', 'resources', 'revision'], 'memory: resources (and the revision and time)');
+  const oneZone = record(100, 3, { zones: before.zones.map((z, i) => (i === 40 ? { ...z, state: 'stopped' } : z)) });
+  t.same(recordOps(stored, oneZone)['zones'], { update: { '1': { set: oneZone.zones.slice(32, 64) } } }, 'one zone changed: one chunk');
+  const fewer = record(10, 4);
+  t.same((recordOps(stored, fewer)['zones'] as { remove: string[] }).remove, ['1', '2', '3'], 'chunks past the end are removed');
+});
+
+t.test('a stored value that does not check is reported', async (t) => {
+  t.notOk(joinRecord(undefined).ok);
+  t.notOk(joinRecord({ identity: 1 }).ok);
+  const good = storedOf(record(3));
+  const r = joinRecord({ ...good, resources: { ...(good['resources'] as object), memory: { totalMb: -1 } } });
+  t.notOk(r.ok);
+  if (!r.ok) t.match(r.reason, /memory/);
+  t.notOk(joinRecord({ ...good, zones: { '0': 'not a list' } }).ok);
+});
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-hvstore-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface View {
+  name: string;
+  state: string;
+  swimState: string;
+  stale: boolean;
+  seenAt: string | null;
+  error?: string;
+  memory: Record<string, number> | null;
+  zones: Record<string, number> | null;
+  record: HypervisorRecord | null;
+}
+
+t.test('agents keep their record in the store; the API reads it', async (t) => {
+  const dir = tempDir(t);
+  const quiet = () => nodeWorld({ logLevel: 'error', logWrite: () => undefined });
+  const node = await startNode(validateNodeConfig({ name: 'n1', dataDir: path.join(dir, 'n1'), httpPort: 0, gossipPort: 0, clusterPort: 0, swimPreset: 'local', host: '127.0.0.1' }, 'test'), quiet());
+  t.teardown(() => node.stop());
+  const token = readFileSync(node.adminTokenPath, 'utf8').trim();
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`http://${node.httpAddress}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const keyFile = node.created.keyFile ?? path.join(dir, 'n1', 'cluster.key');
+  const agentConfig = validateAgentConfig({ name: 'hv1', join: [node.gossipAddress], keyFile, dataDir: path.join(dir, 'hv1'), gossipPort: 0, clusterPort: 0, swimPreset: 'local', memoryMb: 16_384, reservedMb: 1_024, simTimings: { provisionMs: 20, bootMs: 5, shutdownMs: 5 } });
+  const agent = await startAgent(agentConfig, quiet(), { publishIntervalMs: 50 });
+  let agentStopped = false;
+  t.teardown(() => (agentStopped ? undefined : agent.stop()));
+
+  const listed = async (pred: (v: View) => boolean): Promise<View | undefined> => {
+    const r = await api('GET', '/api/v1/hypervisors');
+    const v = (r.body['hypervisors'] as View[] | undefined)?.find((h) => h.name === 'hv1');
+    return v && pred(v) ? v : undefined;
+  };
+  const first = await eventually('hv1 stored and listed', () => listed((v) => v.state === 'up' && !v.stale));
+  t.match(first.memory, { totalMb: 16_384, reservedForHostMb: 1_024, freeMb: 15_360 }, 'memory figures from the stored record');
+  t.equal(first.seenAt, first.record?.updatedAt);
+  const stored = await node.ring.get('hypervisors', 'hv1');
+  t.ok(stored.found, 'the record is in the hypervisors bucket');
+  t.same(Object.keys(stored.value ?? {}).sort(), ['characteristics', 'identity', 'nicTags', 'resources', 'revision', 'zones']);
+
+  // A reservation and a zone reach the store through the agent's publisher.
+  const system = systemOf(node.root);
+  const vm = uuid(7);
+  await agentReserve(system, 'hv1', { vmId: vm, ramMb: 2_048 });
+  const reserved = await eventually('the reservation in the listing', () => listed((v) => v.memory?.['pendingMb'] === 2_048));
+  t.equal(reserved.memory?.['freeMb'], 15_360 - 2_048);
+  await askAgent(system, 'hv1', { type: 'agent.zone-create', spec: { uuid: vm, alias: 'web-1', brand: 'joyent', ramMb: 2_048, cpuCap: 100, quotaGb: 10, imageUuid: uuid(99), nics: [], resolvers: [], customerMetadata: {} } }, 10_000);
+  const withZone = await eventually('the zone in the stored record', async () => {
+    const r = await api('GET', '/api/v1/hypervisors/hv1');
+    const v = r.body as unknown as View;
+    return v.record?.zones.some((z) => z.uuid === vm && z.state === 'running') ? v : undefined;
+  });
+  t.match(withZone.zones, { total: 1, running: 1 });
+  t.match(withZone.memory, { provisionedMb: 2_048, pendingMb: 0 });
+
+  // The store never goes back to an older revision, whoever sends it.
+  const store = new HypervisorStore(() => node.ring);
+  const current = withZone.record!;
+  const older = { ...current, revision: { ...current.revision, seq: 0 }, memory: { ...current.memory, freeMb: 1 } };
+  t.same(await store.publish(older), { written: false, revision: current.revision }, 'an older revision is not written');
+  const got = await store.get('hv1');
+  t.same(got && 'record' in got ? got.record.memory : undefined, current.memory, 'the stored record is unchanged');
+
+  t.equal((await api('DELETE', '/api/v1/hypervisors/hv1')).status, 409, 'a hypervisor that is up cannot be removed');
+
+  // The largest record an agent builds (zones cut at recordZoneBytesMax, as record.ts does) stores and reads back whole.
+  const big = record(4096, 1, { name: 'hv-big' });
+  let bytes = 0;
+  const fit = big.zones.filter((z) => (bytes += summaryBytes(z)) <= recordZoneBytesMax);
+  const bigRecord = { ...big, zones: fit, zonesTruncated: true };
+  t.same(await store.publish(bigRecord), { written: true, revision: bigRecord.revision }, `a record of ${fit.length} zones with 256-byte aliases is written`);
+  const bigBack = await store.get('hv-big');
+  t.same(bigBack && 'record' in bigBack ? bigBack.record : bigBack, bigRecord, 'and reads back whole');
+  t.ok(await store.remove('hv-big'));
+
+  // A malformed publish is refused and changes nothing.
+  const bad = await query(refFromJSON(system, { node: 'n1', path: ['hypervisors'] }), { type: 'agent.record-publish', record: { name: 'hv1', memory: 'lots' } }, 5_000);
+  t.match(bad, { type: 'agent.reply-error', code: 'invalid' });
+  const still = await store.get('hv1');
+  t.same(still && 'record' in still ? still.record.revision : undefined, current.revision, 'the stored revision is unchanged');
+
+  // Down: listed with the stored figures, stale; then it can be removed.
+  await agent.stop();
+  agentStopped = true;
+  const down = await eventually('hv1 down', () => listed((v) => v.state === 'down'));
+  t.match(down, { stale: true, memory: { provisionedMb: 2_048 } }, 'a down hypervisor keeps its stored figures');
+  t.match(down.error, /left|dead|no longer known/);
+  const removed = await api('DELETE', '/api/v1/hypervisors/hv1');
+  t.same(removed, { status: 200, body: { name: 'hv1', removed: true } });
+  const after = await listed(() => true);
+  t.equal(after?.record ?? null, null, 'no record after removal');
+  t.equal((await api('DELETE', '/api/v1/hypervisors/hv1')).status, 404, 'removing twice: not found');
+  t.equal((await api('DELETE', '/api/v1/hypervisors/no-such')).status, 404);
+});
