@@ -223,8 +223,8 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
     const agentMetrics = createAgentMetrics(config.name);
     const service = new AgentService({ ledger, driver, zones, clock: world.clock, log, record, leaseMsDefault: config.leaseMsDefault, onDriverCall: agentMetrics.driverCall });
     spawnHypervisorActor(root, config.name, service, log);
-    const membership: { swim?: SwimNode } = {};
-    registerAgentMetrics(agentMetrics.metrics, { ledger, zones, service, swim: () => membership.swim, net });
+    const membership: { swim?: SwimNode; publisher?: RecordPublisher } = {};
+    registerAgentMetrics(agentMetrics.metrics, { ledger, zones, service, swim: () => membership.swim, net, publisher: () => membership.publisher });
     const metricsAddress = await serveMetrics(config, world, log, agentMetrics.metrics, undo);
     if (metricsAddress) addresses.metrics = metricsAddress;
 
@@ -248,6 +248,7 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
       ...(opts.publishIntervalMs !== undefined ? { intervalMs: opts.publishIntervalMs } : {}),
     });
     publisher.start();
+    membership.publisher = publisher;
     undo.push(() => publisher.stop());
     log.info('agent started', { driver: driver.kind, ...addresses, memory: ledger.figures() });
 

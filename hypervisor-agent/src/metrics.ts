@@ -22,6 +22,7 @@ import type { AgentErrorCode } from '@shoal/wire';
 import { Counter, Histogram } from 'prom-client';
 import type { DurableLedger } from './ledger.js';
 import type { ServiceStats } from './service.js';
+import type { RecordPublisher } from './publisher.js';
 import type { ZoneTable } from './zones.js';
 
 export interface AgentMetrics {
@@ -59,6 +60,8 @@ export interface MetricSources {
   service: { stats: ServiceStats };
   swim: () => SwimNode | undefined;
   net: ActorNet;
+  /** The record publisher, once membership has started. */
+  publisher: () => RecordPublisher | undefined;
 }
 
 export function registerAgentMetrics(metrics: ApiMetrics, src: MetricSources): void {
@@ -93,6 +96,15 @@ export function registerAgentMetrics(metrics: ApiMetrics, src: MetricSources): v
       [{ state: 'provisioned' }, c.provisioned],
     ];
   });
+  exportCounter(metrics, 'shoal_agent_record_publishes_total', 'Hypervisor record publishes to the store: written, already held (refresh or retry), failed.', ['result'], () => {
+    const s = src.publisher()?.stats;
+    return [
+      [{ result: 'written' }, s?.written ?? 0],
+      [{ result: 'unchanged' }, s?.unchanged ?? 0],
+      [{ result: 'failed' }, s?.failed ?? 0],
+    ];
+  });
+  exportGauge(metrics, 'shoal_agent_record_current', '1 when the store holds the current revision of this hypervisor record, else 0.', [], () => [[{}, src.publisher()?.current ? 1 : 0]]);
   exportGauge(metrics, 'shoal_agent_zones', 'Zones on this host, by state.', ['state'], () => Object.entries(src.zones.counts()).map(([state, n]) => [{ state }, n]));
   exportCounter(metrics, 'shoal_agent_requests_total', 'Requests from the cluster, by outcome.', ['outcome'], () => {
     const s = src.service.stats;
