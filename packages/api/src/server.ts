@@ -38,6 +38,8 @@ export interface RouteHelpers {
 }
 
 export const bodyBytesMaxDefault = 1024 * 1024;
+/** Characters of one raw (percent-encoded) path parameter. */
+export const pathParamLengthMax = 4096;
 
 function handleError(logger: Logger) {
   return (err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply): void => {
@@ -64,6 +66,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyBytesMax ?? bodyBytesMaxDefault,
+    // Path parameters are checked by each route's schema; this only bounds the raw segment. A ring
+    // key may be 740 UTF-8 bytes, up to 2,220 characters once percent-encoded (find-my-way's
+    // default of 100 would answer 414 to most real keys).
+    maxParamLength: pathParamLengthMax,
     // JSON bodies with a "__proto__" or "constructor" key are rejected, not merged into prototypes.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

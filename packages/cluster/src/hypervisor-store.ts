@@ -19,6 +19,12 @@
  * the fields and chunks that differ from what is stored, so the usual change (memory figures)
  * replicates as one small register. Reading joins the fields and checks the result against the
  * wire schema: a stored record that does not check is reported, never served.
+ *
+ * Removal (an operator forgetting a decommissioned host) is a mark, not a delete: a ring delete is
+ * final until its tombstone is reaped (7 days by default), and a host reinstalled under the same
+ * name must be able to register at once. `remove` sets `removed` and drops the zone chunks; the
+ * record is then absent from reads; the next publish of a newer revision (a restarted or returning
+ * agent) clears the mark and writes the record whole.
  */
 import { defineRecord, kind, plainEquals, type Plain, type RecordPlain } from '@shoal/crdt';
 import { dispatch, spawnStateless, type ActorRef } from '@shoal/actors';
@@ -39,6 +45,8 @@ export const hypervisorStoreSchema = defineRecord('hypervisor', {
   characteristics: kind.lww('plain'),
   resources: kind.lww('plain'),
   zones: kind.ormap(kind.lww('plain')),
+  /** Set by `remove` (`{ at, revision }`), cleared by the next publish of a newer revision. */
+  removed: kind.lww('plain'),
 });
 type StoreFields = (typeof hypervisorStoreSchema)['fields'];
 type StoredPlain = RecordPlain<StoreFields>;
@@ -162,6 +170,7 @@ export class HypervisorStore {
     const storedRevision = stored ? readRevision(stored.revision) : undefined;
     if (storedRevision && compareRevision(storedRevision, record.revision) >= 0) return { written: false, revision: storedRevision };
     const ops = recordOps(stored, record);
+    if (stored?.removed != null) ops['removed'] = { set: null };
     await ring.update<StoreFields>(hypervisorBucket, record.name, ops as never);
     return { written: true, revision: { ...record.revision } };
   }
@@ -169,7 +178,7 @@ export class HypervisorStore {
   /** The stored record of `name`, an error if it is stored but unreadable, undefined if absent. */
   async get(name: string): Promise<StoredHypervisor | undefined> {
     const r = await this.service().get<StoreFields>(hypervisorBucket, name);
-    if (!r.found) return undefined;
+    if (!r.found || r.value?.removed != null) return undefined;
     const joined = joinRecord(r.value);
     return joined.ok ? { record: joined.record } : { error: `the stored record is unreadable: ${joined.reason}` };
   }
@@ -183,6 +192,7 @@ export class HypervisorStore {
       const page = await ring.list(hypervisorBucket, { values: true, limit: listPageMax, ...(continuation !== undefined ? { continuation } : {}) });
       for (const item of page.items) {
         if (out.size >= storedHypervisorsMax) return out;
+        if ((item.value as { removed?: unknown } | undefined)?.removed != null) continue;
         const joined = joinRecord(item.value);
         out.set(item.key, joined.ok ? { record: joined.record } : { error: `the stored record is unreadable: ${joined.reason}` });
       }
@@ -191,12 +201,15 @@ export class HypervisorStore {
     return out;
   }
 
-  /** Deletes the record of `name` (a tombstone); false if none was stored. */
-  async remove(name: string): Promise<boolean> {
+  /** Marks the record of `name` removed (see the header); false if none is stored (or it is removed already). */
+  async remove(name: string, atMs: number): Promise<boolean> {
     const ring = this.service();
-    const r = await ring.get(hypervisorBucket, name);
-    if (!r.found) return false;
-    await ring.delete(hypervisorBucket, name);
+    const r = await ring.get<StoreFields>(hypervisorBucket, name);
+    if (!r.found || !r.value || r.value.removed != null) return false;
+    const chunks = Object.keys((r.value.zones ?? {}) as Record<string, unknown>);
+    const ops: Record<string, unknown> = { removed: { set: { at: new Date(atMs).toISOString(), revision: readRevision(r.value.revision) ?? null } } };
+    if (chunks.length > 0) ops['zones'] = { remove: chunks };
+    await ring.update<StoreFields>(hypervisorBucket, name, ops as never);
     return true;
   }
 }

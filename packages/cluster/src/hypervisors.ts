@@ -13,9 +13,9 @@
  * record is stored. `seenAt` is the record's `updatedAt`.
  *
  * Routes (admin token): `GET /api/v1/hypervisors`, `GET /api/v1/hypervisors/:name`,
- * `DELETE /api/v1/hypervisors/:name` (forgets a hypervisor that is down: its record is
- * tombstoned; an agent that comes back under that name registers again once the tombstone is
- * reaped), and the ledger of one host — `GET …/:name/reservations[?after=VM&limit=N]` (one page
+ * `DELETE /api/v1/hypervisors/:name` (forgets a hypervisor that is down: its record is marked
+ * removed and drops out of listings; an agent that comes back under that name registers again
+ * with its next publish), and the ledger of one host — `GET …/:name/reservations[?after=VM&limit=N]` (one page
  * in VM id order; `next` continues), `POST …/:name/reservations` `{ vmId, ramMb, leaseMs? }`,
  * `POST …/:name/reservations/:vmId/confirm`, `DELETE …/:name/reservations/:vmId` — which pass
  * straight to the agent: the ledger is a lock at the host, never replicated state.
@@ -24,6 +24,7 @@ import type { ActorSystem } from '@shoal/actors';
 import { ApiError, type ApiRoutes, type ErrorCode } from '@shoal/api';
 import { AgentRequestError, agentReservations, agentReserve, askAgent, type AgentRequestErrorCode } from '@shoal/hypervisor-agent';
 import type { RingService } from '@shoal/ring';
+import type { Clock } from '@shoal/runtime';
 import type { Member, MemberState, SwimNode } from '@shoal/swim';
 import type { HypervisorRecord, MemoryFigures } from '@shoal/wire';
 import { HypervisorStore, StoreNotReadyError, storedHypervisorsMax, type StoredHypervisor } from './hypervisor-store.js';
@@ -82,6 +83,7 @@ export class HypervisorDirectory {
     private readonly swim: () => SwimNode | undefined,
     ring: () => RingService | undefined,
     private readonly system: ActorSystem,
+    private readonly clock: Clock,
   ) {
     this.store = new HypervisorStore(ring);
   }
@@ -126,7 +128,7 @@ export class HypervisorDirectory {
     if (isUp(member)) throw new ApiError('conflict', `hypervisor ${name} is up; stop its agent first (a running agent registers again)`);
     let removed: boolean;
     try {
-      removed = await this.store.remove(name);
+      removed = await this.store.remove(name, this.clock.wallMs());
     } catch (err) {
       throw storeError(err);
     }

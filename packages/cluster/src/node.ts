@@ -102,7 +102,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
     });
     // The members route needs SWIM, which starts after the API (its metadata carries the HTTP address).
     const late: { swim?: SwimNode; ring?: RingService } = {};
-    const hypervisors = new HypervisorDirectory(() => late.swim, () => late.ring, system);
+    const hypervisors = new HypervisorDirectory(() => late.swim, () => late.ring, system, world.clock);
     const api = buildApi({
       auth: adminTokenAuthenticator([token.value]),
       metrics,

@@ -167,6 +167,8 @@ type App = Parameters<ApiRoutes>[0];
 function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requireAdmin'] }, ring: () => RingService | undefined): void {
   type KeyReq = { Params: { bucket: string; key: string } };
   app.put<KeyReq & { Body: unknown }>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req) => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw new ApiError('unsupported_media_type', 'send the value as a JSON body (content-type: application/json)');
     if (req.body === undefined) throw new ApiError('bad_request', 'send the value as a JSON body');
     const result = await ringCall(() => requireRing(ring).putJson(req.params.bucket, req.params.key, req.body as never));
     return { bucket: req.params.bucket, key: req.params.key, acks: result.acks };
@@ -211,6 +213,9 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
         ...(filter !== undefined ? { filter } : {}),
       }),
     );
-    return { bucket: req.params.bucket, items: page.items, ...(page.continuation ? { continuation: page.continuation } : {}) };
+    // As GET of one key: a generic bucket's value is the JSON that was put, not its record.
+    const generic = requireRing(ring).buckets.tryResolve(req.params.bucket)?.generic === true;
+    const items = generic ? page.items.map((i) => ('value' in i ? { key: i.key, value: (i.value as { value?: unknown } | null)?.value ?? null } : i)) : page.items;
+    return { bucket: req.params.bucket, items, ...(page.continuation ? { continuation: page.continuation } : {}) };
   });
 }

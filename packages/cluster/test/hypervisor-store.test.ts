@@ -6,9 +6,10 @@
  * a stored value that does not check is reported, not served.
  *
  * In process, on loopback: a core node (ring of one) and an agent. The agent's record reaches the
- * store and `GET /api/v1/hypervisors` serves it; a reservation shows up there; an older revision
- * never replaces a newer one; a stopped agent is listed down with its stored figures; a hypervisor
- * that is up cannot be removed, one that is down can; a malformed publish is refused.
+ * store and `GET /api/v1/hypervisors` serves it; a reservation and a zone show up there; an older
+ * revision never replaces a newer one; a stopped agent is listed down with its stored figures; a
+ * hypervisor that is up cannot be removed, one that is down can, and it registers again when its
+ * agent comes back; a malformed publish is refused.
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -182,7 +183,8 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
   t.same(await store.publish(bigRecord), { written: true, revision: bigRecord.revision }, `a record of ${fit.length} zones with 256-byte aliases is written`);
   const bigBack = await store.get('hv-big');
   t.same(bigBack && 'record' in bigBack ? bigBack.record : bigBack, bigRecord, 'and reads back whole');
-  t.ok(await store.remove('hv-big'));
+  t.ok(await store.remove('hv-big', Date.now()));
+  t.equal(await store.get('hv-big'), undefined, 'a removed record is not read');
 
   // A malformed publish is refused and changes nothing.
   const bad = await query(refFromJSON(system, { node: 'n1', path: ['hypervisors'] }), { type: 'agent.record-publish', record: { name: 'hv1', memory: 'lots' } }, 5_000);
@@ -202,4 +204,16 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
   t.equal(after?.record ?? null, null, 'no record after removal');
   t.equal((await api('DELETE', '/api/v1/hypervisors/hv1')).status, 404, 'removing twice: not found');
   t.equal((await api('DELETE', '/api/v1/hypervisors/no-such')).status, 404);
+  const mark = await node.ring.get('hypervisors', 'hv1');
+  t.match(mark.value, { removed: { revision: current.revision }, zones: {} }, 'removal is a mark (a delete would block the name until its tombstone is reaped); the zone list is dropped');
+
+  // The host comes back under the same name (a new run: a newer revision): registered again at once.
+  const again = await startAgent(agentConfig, quiet(), { publishIntervalMs: 50 });
+  t.teardown(() => again.stop());
+  const back = await eventually('hv1 registered again', () => listed((v) => v.state === 'up' && v.record !== null));
+  t.ok(back.record!.revision.boot > current.revision.boot, 'with its new run');
+  t.match(back.memory, { provisionedMb: 2_048 }, 'and its ledger, zone and figures');
+  t.match(back.zones, { total: 1 });
+  const unmarked = await node.ring.get('hypervisors', 'hv1');
+  t.equal((unmarked.value as { removed?: unknown }).removed, null, 'the mark is cleared');
 });
