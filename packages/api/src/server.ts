@@ -69,7 +69,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     // Path parameters are checked by each route's schema; this only bounds the raw segment. A ring
     // key may be 740 UTF-8 bytes, up to 2,220 characters once percent-encoded (find-my-way's
     // default of 100 would answer 414 to most real keys).
-    maxParamLength: pathParamLengthMax,
+    routerOptions: { maxParamLength: pathParamLengthMax },
     // JSON bodies with a "__proto__" or "constructor" key are rejected, not merged into prototypes.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
