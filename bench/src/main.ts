@@ -29,6 +29,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { runAgentBench } = await import('./agent.js');
     return (opts) => runAgentBench(opts);
   },
+  store: async () => {
+    const { runStoreBench } = await import('./store.js');
+    return (opts) => runStoreBench(opts);
+  },
 };
 
 async function main(): Promise<void> {

@@ -16,6 +16,12 @@ export interface Row {
   note?: string;
 }
 
+/** The `p` quantile (0 … 1) of an ascending array; 0 when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
 function fmt(v: number | null): string {
   if (v === null) return '-';
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');

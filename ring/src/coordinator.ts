@@ -186,8 +186,13 @@ export class Coordinator {
 
   private mergeReplies(spec: BucketSpec, all: readonly (Uint8Array | null)[]): EntityRecord | undefined {
     let merged: EntityRecord | undefined;
+    const seen: Uint8Array[] = [];
     for (const bytes of all) {
       if (bytes === null) continue;
+      // Replicas that agree answer the same bytes (encodings are canonical) and merging is
+      // idempotent: decode each distinct answer once.
+      if (seen.some((b) => Buffer.compare(b, bytes) === 0)) continue;
+      seen.push(bytes);
       const d = record.decode(spec.schema, bytes);
       if (!d.ok) continue;
       merged = merged ? record.merge(merged, d.value) : d.value;
@@ -197,6 +202,10 @@ export class Coordinator {
 
   /** Sends the merge of every answer to each primary whose answer differed. */
   private readRepair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void {
+    // The common case: every replica answered the same record, so none differs from the merge.
+    const first = outcomes[0];
+    const same = first?.ok === true && first.reply.bytes !== null && outcomes.every((o) => o.ok && o.reply.bytes !== null && Buffer.compare(o.reply.bytes, first.reply.bytes!) === 0);
+    if (same) return;
     const merged = this.mergeReplies(spec, outcomes.map((o) => (o.ok ? o.reply.bytes : null)));
     if (!merged) return;
     const bytes = record.encode(merged);

@@ -35,7 +35,7 @@ import type { BatchOp, Clock, Key, Logger, Storage, Store } from '@shoal/runtime
 import type { BucketRegistry, BucketSpec } from './buckets.js';
 import { matches, type Filter, type PermitHooks } from './filter.js';
 import { HashTree, keyHash } from './hashtree.js';
-import { foldScanMax, handoffBatchBytesMax, handoffBatchItemsMax, listPageMax } from './limits.js';
+import { foldReplyBytesMax, foldScanMax, handoffBatchBytesMax, handoffBatchItemsMax, listPageMax } from './limits.js';
 import { failure, skeyOf, splitSkey, type Ack, type Failure, type RecordItem, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { DirtyMark, HandoffCursor, VnodeBehaviour } from './vnode.js';
 
@@ -212,7 +212,10 @@ export class KvVnode implements VnodeBehaviour {
     const hint = this.hintOps(standsFor);
     if (cur && merged === cur && record.isDeleted(cur) && !record.isDeleted(inc)) this.absorbed(skeyOf(bucket, key));
     if (merged === cur && hint.length === 0) return this.durableOf(bucket, key).then(() => undefined);
-    return this.write(bucket, key, merged === cur && curBytes ? curBytes : record.encode(merged), merged, hint).then(() => undefined);
+    // Unchanged bytes are reused: the local ones if the merge kept the local record, the
+    // incoming ones if it is the incoming record (decode accepts only canonical encodings).
+    const bytes = merged === cur && curBytes ? curBytes : merged === inc ? incoming : record.encode(merged);
+    return this.write(bucket, key, bytes, merged, hint).then(() => undefined);
   }
 
   private nextStamp(): Hlc {
@@ -282,14 +285,18 @@ export class KvVnode implements VnodeBehaviour {
     const start: Key = after === null ? [p, bucket] : [p, bucket, after];
     const items: [string, Uint8Array | null][] = [];
     let scanned = 0;
+    let bytes = 0;
     for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1 })) {
       const key = k[2];
       if (typeof key !== 'string' || k[1] !== bucket || key === after || !(value instanceof Uint8Array)) continue;
       scanned++;
       const rec = this.decode(spec, value, 'fold');
       const plain = rec ? record.toPlain(rec) : undefined;
-      if (plain !== undefined && matches(filter, key, plain as Plain, this.env.hooks)) items.push([key, values ? value : null]);
-      if (items.length >= limit || scanned >= foldScanMax) return { ok: true, items, scannedTo: key };
+      if (plain !== undefined && matches(filter, key, plain as Plain, this.env.hooks)) {
+        items.push([key, values ? value : null]);
+        if (values) bytes += value.byteLength;
+      }
+      if (items.length >= limit || scanned >= foldScanMax || bytes >= foldReplyBytesMax) return { ok: true, items, scannedTo: key };
     }
     return { ok: true, items, scannedTo: null };
   }

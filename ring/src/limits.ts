@@ -83,6 +83,11 @@ export const aaeBuildRecordsPerTickMax = 2_000;
 export const listPageMax = 1_000;
 /** Records one vnode reads for one page of a coverage query (a selective filter stops here). */
 export const foldScanMax = 10_000;
+/**
+ * Encoded record bytes in one vnode's answer to a list page with values: the answer fits a
+ * transport frame, and a page's coordinator holds at most P × this at once (64 × 256 KiB).
+ */
+export const foldReplyBytesMax = 256 * 1024;
 /** Nodes (operators and leaves) in one coverage filter. */
 export const filterNodesMax = 32;
 /** Nesting of a coverage filter (and / or / not). */

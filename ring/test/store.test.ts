@@ -108,12 +108,16 @@ t.test('sloppy quorum and hinted handoff: a fallback stands in, then hands back 
     await sim.runFor(c.detectMs + 10);
     const via = c.service(rest[0]!);
     await sim.settle(via.putJson('scratch', key, 'while down'));
-    t.ok(c.stored(fallback, p, 'scratch', key), `the fallback ${fallback} holds the write`);
+    const held = c.stored(fallback, p, 'scratch', key);
+    t.ok(held, `the fallback ${fallback} holds the write`);
     t.same(c.service(fallback).host.vnode(p)!.hints(), [primary], 'with a hint naming the owner it stood in for');
     t.equal(c.stored(primary!, p, 'scratch', key), undefined);
     c.restart(primary!);
     await sim.runUntil(() => c.stored(primary!, p, 'scratch', key) !== undefined && c.stored(fallback, p, 'scratch', key) === undefined, { timeoutMs: 10_000, what: 'hinted handoff' });
     t.pass('handed back to the owner, dropped by the fallback');
+    const sent = c.service(fallback).host.status().stats;
+    t.equal(sent.handoffRecordsSent, 1, 'the handoff counts the one record it sent');
+    t.equal(sent.handoffBytesSent, held!.byteLength + 'scratch'.length + key.length, 'and its bytes: the encoded record, bucket and key');
     t.same(await sim.settle(c.service(primary!).getJson('scratch', key)), 'while down');
     t.equal(c.service(fallback).host.vnode(p), undefined, 'the fallback vnode stopped');
   });
@@ -166,6 +170,65 @@ t.test('ownership handoff: a join moves data while it stays readable and writabl
       token = page.continuation;
     } while (token);
     t.equal(all.length, keys.length, 'a paged list returns every key once');
+  });
+});
+
+t.test('handoff: a finished session starts the next at once, not at the next tick', async (t) => {
+  await simTest(t, 'chained sessions', { seeds: [8] }, async (sim, t) => {
+    const intervalMs = 3_000;
+    const c = await cluster(sim, 4, { config: { handoffConcurrency: 1, handoffIntervalMs: intervalMs } });
+    const s1 = c.service('n1');
+    await sim.settle(s1.stage({ kind: 'leave', node: 'n4' }));
+    await sim.settle(s1.commit());
+    await sim.runUntil(() => s1.transfers()!.complete && c.partitionsWithData('n4', 8).length === 0, { timeoutMs: 20_000 });
+    const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
+    await sim.settle(Promise.all(keys.map((k) => s1.putJson('bulk', k, k))));
+    await sim.settle(s1.stage({ kind: 'join', node: 'n4' }));
+    await sim.settle(s1.commit());
+    const senders = ['n1', 'n2', 'n3'];
+    const mine = (n: string): number => c.service(n).transfers()!.pendingList.filter((x) => x.from === n).length;
+    const count = new Map(senders.map((n) => [n, mine(n)]));
+    const base = new Map(senders.map((n) => [n, c.service(n).host.status().stats.sessionsStarted]));
+    const firstStart = new Map<string, number>();
+    const done = new Map<string, number>();
+    const deadline = sim.nowMs + intervalMs * 10;
+    while (done.size < senders.length && sim.nowMs < deadline) {
+      await sim.runFor(20);
+      for (const n of senders) {
+        if (!firstStart.has(n) && c.service(n).host.status().stats.sessionsStarted > base.get(n)!) firstStart.set(n, sim.nowMs);
+        if (!done.has(n) && mine(n) === 0) done.set(n, sim.nowMs);
+      }
+    }
+    const busy = senders.filter((n) => count.get(n)! >= 2);
+    t.ok(busy.length > 0, `a sender has several transfers to make, one session at a time (${senders.map((n) => `${n}: ${count.get(n)}`).join(', ')})`);
+    for (const n of busy) t.ok(done.get(n)! - firstStart.get(n)! < intervalMs, `${n} made its ${count.get(n)} transfers within one handoff interval of its first session`);
+  });
+});
+
+t.test('list pages with values are bounded in bytes per vnode, and still complete', async (t) => {
+  await simTest(t, 'big values', { seeds: [3] }, async (sim, t) => {
+    const c = await cluster(sim, 1);
+    const s = c.service('n1');
+    const partitionCount = s.ring()!.partitionCount;
+    // Twelve ~90 KB records in one partition: one vnode's answer would be ~1 MB unbounded.
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 12; i++) if (keyPartition({ partitionCount }, 'big', `k${i}`) === 7) keys.push(`k${i}`);
+    const value = (k: string) => Array.from({ length: 30 }, (_, j) => `${k}:${j}:`.padEnd(3000, 'x'));
+    for (const k of keys) await sim.settle(s.putJson('big', k, value(k)));
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sim.settle(s.list('big', { limit: 1000, values: true, ...(token ? { continuation: token } : {}) }));
+      pages++;
+      for (const item of page.items) {
+        seen.push(item.key);
+        t.same(item.value, { value: value(item.key) }, `${item.key}: its whole value`);
+      }
+      token = page.continuation;
+    } while (token !== undefined && pages < 20);
+    t.same([...seen].sort(), [...keys].sort(), 'every key exactly once');
+    t.ok(pages >= 4, `cut into ${pages} pages by the per-vnode byte bound (256 KiB)`);
   });
 });
 

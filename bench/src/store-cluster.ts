@@ -1,0 +1,180 @@
+/**
+ * The loopback cluster of the store benchmark: node `n1` runs in this process (`startNode` from
+ * @shoal/cluster, so the load is driven through its `RingService` without HTTP), the others are
+ * `shoal node start` child processes joined through n1's gossip address. Children are asked over
+ * their HTTP API with their admin token (`DATA/admin.token`).
+ *
+ * Every child is ended by its PID (SIGTERM, then SIGKILL after 5 s), also when the benchmark
+ * fails or is interrupted (`stopAll`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNode, validateNodeConfig, type RunningNode } from '@shoal/cluster';
+import { nodeWorld } from '@shoal/runtime';
+
+/** The CLI's entry point (packages/cli/bin/shoal.js), from bench/dist/src. */
+const shoalBin = fileURLToPath(new URL('../../../packages/cli/bin/shoal.js', import.meta.url));
+
+/** A child node's host status counters (ring/src/host.ts `HostStatus.stats`), as the API serves them. */
+export interface HostCounters {
+  readonly batchesSent: number;
+  readonly handoffRecordsSent: number;
+  readonly handoffBytesSent: number;
+}
+
+interface ClusterStatusBody {
+  readonly ring: { readonly version: number } | null;
+  readonly vnodes: { readonly stats: HostCounters };
+}
+
+/** What the benchmark needs of any node, in-process or child. */
+export interface BenchNode {
+  readonly name: string;
+  /** The child's PID; undefined for the in-process node. */
+  readonly pid: number | undefined;
+  ringVersion(): Promise<number>;
+  transfersComplete(): Promise<boolean>;
+  counters(): Promise<HostCounters>;
+  stop(): Promise<void>;
+}
+
+export function inProcessNode(node: RunningNode): BenchNode {
+  return {
+    name: node.config.name,
+    pid: undefined,
+    ringVersion: async () => node.ring.view.ring?.version ?? 0,
+    transfersComplete: async () => node.ring.transfers()?.complete ?? false,
+    counters: async () => node.ring.host.status().stats,
+    stop: () => node.stop(),
+  };
+}
+
+/** Starts n1 in this process, bootstrapping a new cluster, its log discarded below `error`. */
+export async function startLocalNode(dir: string, keyFile: string): Promise<RunningNode> {
+  const config = validateNodeConfig({ name: 'n1', dataDir: path.join(dir, 'n1'), keyFile, httpPort: 0, gossipPort: 0, clusterPort: 0, swimPreset: 'local' }, hostname());
+  return startNode(config, nodeWorld({ logLevel: 'error', logWrite: (s) => process.stderr.write(`[n1] ${s}`) }));
+}
+
+export interface ChildNode extends BenchNode {
+  readonly pid: number;
+  readonly http: string;
+  api(method: string, route: string, body?: unknown): Promise<unknown>;
+}
+
+/** Ends a child by its PID: SIGTERM, then SIGKILL after 5 s; resolves when it exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  const signal = (s: NodeJS.Signals): void => {
+    try {
+      process.kill(child.pid!, s);
+    } catch {
+      // Already gone (ESRCH): its 'exit' event settles the promise.
+    }
+  };
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => signal('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    signal('SIGTERM');
+  });
+}
+
+/** Children started and not yet stopped, so an interrupted run can end them. */
+const running = new Set<ChildProcess>();
+
+/** Ends every child still running (SIGTERM, then SIGKILL), each by its PID. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map(stopChild));
+  running.clear();
+}
+
+/** Starts `shoal node start` as a child joining through `join`; resolves once it says it is up. */
+export async function startChildNode(name: string, dir: string, keyFile: string, join: string, extraNodeArgs: readonly string[] = []): Promise<ChildNode> {
+  const data = path.join(dir, name);
+  const args = [shoalBin, 'node', 'start', '--name', name, '--data', data, '--key-file', keyFile, '--join', join, '--swim-preset', 'local', '--log-level', 'error', '--http-port', '0', '--gossip-port', '0', '--cluster-port', '0', '--sim-agents', '0'];
+  const child = spawn(process.execPath, [...extraNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  // Error-level log lines (stdout) are passed on; the rest is drained.
+  child.stdout!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  const http = await new Promise<string>((resolve, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s; stderr: ${stderr}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /API http:\/\/(\S+),/.exec(stderr);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was up; stderr: ${stderr}`));
+    });
+  });
+  const token = readFileSync(path.join(data, 'admin.token'), 'utf8').trim();
+  const api = async (method: string, route: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`http://${http}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${name}: ${method} ${route}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  return {
+    name,
+    pid: child.pid!,
+    http,
+    api,
+    ringVersion: async () => ((await api('GET', '/api/v1/cluster/status')) as ClusterStatusBody).ring?.version ?? 0,
+    transfersComplete: async () => ((await api('GET', '/api/v1/cluster/transfers')) as { complete: boolean }).complete,
+    counters: async () => ((await api('GET', '/api/v1/cluster/status')) as ClusterStatusBody).vnodes.stats,
+    stop: () => stopChild(child),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every `everyMs` until it holds; throws after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Every node on ring `version` with nothing left to transfer. */
+export async function settled(nodes: readonly BenchNode[], version: number): Promise<boolean> {
+  const versions = await Promise.all(nodes.map((n) => n.ringVersion()));
+  if (!versions.every((v) => v === version)) return false;
+  return (await Promise.all(nodes.map((n) => n.transfersComplete()))).every(Boolean);
+}
+
+/** CPU time a process used so far, seconds (user + system, all threads), from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** The 1-minute load average (other jobs on the machine show here). */
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** Memory of a process from /proc/PID/status, KiB: process-private (RssAnon) and file-backed (RssFile, LMDB's map). */
+export function residentKiB(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { anon: field('RssAnon'), file: field('RssFile') };
+}

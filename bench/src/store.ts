@@ -1,0 +1,322 @@
+/**
+ * `npm run bench -- store [--quick] [--cpu-prof-dir=DIR]`: the replicated store of issue 4 on a
+ * 3-node loopback cluster, beside raw LMDB, and the CRDT merge rate beside Automerge, in one run.
+ *
+ * Setup (store-cluster.ts): node n1 runs in this process (`startNode`, the composition
+ * `shoal node start` runs), n2 and n3 are `shoal node start` child processes; n1 stages both
+ * joins and commits (P = 64, N = 3: every node holds every partition). The load is driven
+ * through n1's `RingService` (no HTTP) on a generic JSON bucket (`putJson`: the record type
+ * every node knows without registration) with a ~190-byte JSON value shaped like a VM record,
+ * at the bucket defaults N = 3, R = 2, W = 2. A write is coordinated by the first up primary of
+ * its key's partition (n1's own vnode for a third of the keys, forwarded over the cluster
+ * transport for the rest), persisted there, then merged on the two other replicas, and
+ * acknowledged after two copies.
+ *
+ * - quorum writes: 64 concurrent clients each write distinct new keys back to back for
+ *   `writeSeconds`: writes/s, p50 and p99 latency of one `putJson`, and the CPU time all three
+ *   node processes spent per write (n1's includes the 64 client loops);
+ * - fill: more writes (not timed) until `entitiesMin` keys exist, for the memory figure;
+ * - resident memory per stored entity: n2's `RssAnon` (process-private memory; LMDB's map is
+ *   file-backed and shows in `RssFile`, reported beside it) sampled while n2 is idle before the
+ *   first write and after the fill (each the minimum of several samples after a pause), over the
+ *   entities n2 holds (all of them: N = 3 on 3 nodes). It includes whatever V8 heap and malloc
+ *   growth the load left behind in n2, so it bounds the steady cost from above; n1's live V8
+ *   heap per entity after a full GC (in-process, so a GC can be forced) is printed beside it;
+ * - quorum reads: 64 clients `getJson` random written keys for `readSeconds`: reads/s, p50, p99,
+ *   CPU per read;
+ * - handoff: a fourth node (child n4) is started and its join committed on n1; from the commit
+ *   until every node is on the new ring with `transfers` complete. MB/s = the bytes every
+ *   sender's targets acknowledged (ring host counter `handoffBytesSent`) / that time.
+ * Baselines (store-baselines.ts) run after the cluster stopped: raw LMDB with values of the size
+ * the ring stores, CRDT merges, Automerge changes.
+ *
+ * `--cpu-prof-dir=DIR` makes the child nodes write V8 CPU profiles there when they stop.
+ * Every child process is ended by its PID (SIGTERM, then SIGKILL after 5 s) and the temp
+ * directory removed, also on failure or Ctrl-C.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { RunningNode } from '@shoal/cluster';
+import { keyPartition } from '@shoal/ring';
+import { seededRandom } from '@shoal/runtime';
+import { Keyring, formatKeyringFile, generateKey } from '@shoal/wire';
+import type { BenchOptions } from './main.js';
+import { percentile, type Row } from './report.js';
+import { automergeChanges, crdtMerges, rawLmdb, type LmdbFigures } from './store-baselines.js';
+import { cpuSeconds, inProcessNode, loadAverage, residentKiB, settled, sleep, startChildNode, startLocalNode, stopAll, until, type BenchNode, type ChildNode, type HostCounters } from './store-cluster.js';
+
+const clients = 64;
+const bucket = 'bench';
+
+interface Settings {
+  writeSeconds: number;
+  readSeconds: number;
+  entitiesMin: number;
+  lmdbCount: number;
+  crdtCount: number;
+  automergeCount: number;
+}
+
+const full: Settings = { writeSeconds: 10, readSeconds: 10, entitiesMin: 150_000, lmdbCount: 200_000, crdtCount: 200_000, automergeCount: 5_000 };
+const quick: Settings = { writeSeconds: 3, readSeconds: 3, entitiesMin: 30_000, lmdbCount: 50_000, crdtCount: 50_000, automergeCount: 2_000 };
+
+const keyOf = (i: number): string => `${i.toString(16).padStart(8, '0')}-7c2e-4b1a-9f3d-0242ac120002`;
+
+/** ~190 bytes of JSON shaped like a VM record. */
+function valueOf(i: number): Record<string, unknown> {
+  return { alias: `web-${i}`, state: 'running', ram: 2048, cpuCap: 200, hypervisor: '5f0b7c1e-7c2e-4b1a-9f3d-0242ac120002', package: '0e1d2c3b-7c2e-4b1a-9f3d-0242ac120002', tags: ['production', 'web'] };
+}
+
+interface LoadFigures {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  failures: Map<string, number>;
+  /** CPU seconds per operation of each node process (n1 first), and the load average after. */
+  cpuPerOp: number[];
+  loadAvg: number;
+}
+
+/** CPU seconds used so far by each node: n1 (this process) first, then the children. */
+function nodesCpu(children: readonly ChildNode[]): number[] {
+  const own = process.cpuUsage();
+  return [(own.user + own.system) / 1e6, ...children.map((c) => cpuSeconds(c.pid))];
+}
+
+/** `clients` loops calling `op` until `stop()` says so; latency of each call, CPU of each node. */
+async function load(op: () => Promise<void>, stop: () => boolean, children: readonly ChildNode[] = []): Promise<LoadFigures> {
+  const latencies: number[] = [];
+  const failures = new Map<string, number>();
+  const loop = async (): Promise<void> => {
+    while (!stop()) {
+      const t0 = performance.now();
+      try {
+        await op();
+        latencies.push(performance.now() - t0);
+      } catch (err) {
+        const name = err instanceof Error ? err.name : 'Error';
+        failures.set(name, (failures.get(name) ?? 0) + 1);
+      }
+    }
+  };
+  const cpu0 = nodesCpu(children);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuPerOp = nodesCpu(children).map((c, i) => (c - cpu0[i]!) / Math.max(1, latencies.length));
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failures, cpuPerOp, loadAvg: loadAverage() };
+}
+
+const forSeconds = (seconds: number): (() => boolean) => {
+  const end = performance.now() + seconds * 1000;
+  return () => performance.now() > end;
+};
+
+function failureNote(f: LoadFigures): string {
+  return f.failures.size === 0 ? 'no failures' : `failures: ${[...f.failures].map(([k, v]) => `${v} ${k}`).join(', ')}`;
+}
+
+function describe(f: LoadFigures, unit: string): string {
+  const cpu = f.cpuPerOp.map((c) => `${Math.round(c * 1e6)}`).join(' + ');
+  return `${Math.round(f.perSecond)} ${unit}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; CPU µs per op n1 + n2 + n3 = ${cpu}; load average ${f.loadAvg}; ${failureNote(f)}`;
+}
+
+/** The minimum of `samples` readings of a child's memory, after `pauseMs` of quiet. */
+async function idleResident(pid: number, pauseMs: number, samples = 6): Promise<{ anon: number; file: number }> {
+  await sleep(pauseMs);
+  let best = residentKiB(pid);
+  for (let i = 1; i < samples; i++) {
+    await sleep(500);
+    const r = residentKiB(pid);
+    if (r.anon < best.anon) best = r;
+  }
+  return best;
+}
+
+/** This process's live V8 heap after a full GC, bytes (the benchmark forces the GC). */
+function liveHeapBytes(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function sumCounters(nodes: readonly BenchNode[]): Promise<HostCounters> {
+  const all = await Promise.all(nodes.map((n) => n.counters()));
+  return {
+    batchesSent: all.reduce((a, c) => a + c.batchesSent, 0),
+    handoffRecordsSent: all.reduce((a, c) => a + c.handoffRecordsSent, 0),
+    handoffBytesSent: all.reduce((a, c) => a + c.handoffBytesSent, 0),
+  };
+}
+
+/**
+ * Stages joins of `names` on n1, commits, and waits until every node settled on the new ring.
+ * Returns the seconds from the commit, and from the commit until the first handoff batch was
+ * acknowledged (sessions start on the host's handoff tick).
+ */
+async function joinAndSettle(n1: RunningNode, names: readonly string[], nodes: readonly BenchNode[]): Promise<{ seconds: number; firstBatchSeconds: number }> {
+  await until(`${names.join(', ')} alive in n1's membership`, () => names.every((n) => n1.swim.member(n)?.state === 'alive'), 30_000);
+  for (const node of names) await n1.ring.stage({ kind: 'join', node });
+  const sentBefore = (await sumCounters(nodes)).handoffRecordsSent;
+  const t0 = performance.now();
+  const plan = await n1.ring.commit();
+  let firstBatchSeconds = NaN;
+  const done = async (): Promise<boolean> => {
+    if (Number.isNaN(firstBatchSeconds) && (await sumCounters(nodes)).handoffRecordsSent > sentBefore) firstBatchSeconds = (performance.now() - t0) / 1000;
+    return settled(nodes, plan.nextRing.version);
+  };
+  await until(`ring version ${plan.nextRing.version} settled with transfers complete`, done, 600_000);
+  return { seconds: (performance.now() - t0) / 1000, firstBatchSeconds };
+}
+
+interface Memory {
+  entities: number;
+  storedBytes: number;
+  before: { anon: number; file: number };
+  after: { anon: number; file: number };
+  heapPerEntity: number;
+}
+
+interface ClusterFigures {
+  writes: LoadFigures;
+  reads: LoadFigures;
+  readMisses: number;
+  memory: Memory;
+  handoff: { seconds: number; firstBatchSeconds: number; bytes: number; records: number };
+}
+
+/** Writes for `writeSeconds` (after a warm-up), then fills up to `entitiesMin` keys; memory before and after. */
+async function writePhase(n1: RunningNode, children: readonly ChildNode[], s: Settings, progress: (msg: string) => void): Promise<{ writes: LoadFigures; memory: Memory }> {
+  const n2 = children[0]!;
+  const heapBefore = liveHeapBytes();
+  const before = await idleResident(n2.pid, 3_000);
+  let next = 0;
+  const write = async (): Promise<void> => {
+    const i = next++;
+    await n1.ring.putJson(bucket, keyOf(i), valueOf(i) as never);
+  };
+  progress('warm-up: 1 s of writes');
+  await load(write, forSeconds(1));
+  progress(`quorum writes: ${clients} clients for ${s.writeSeconds} s`);
+  const writes = await load(write, forSeconds(s.writeSeconds), children);
+  progress(`  ${describe(writes, 'writes')}`);
+  if (next < s.entitiesMin) {
+    progress(`fill: writing until ${s.entitiesMin} keys exist (now ${next})`);
+    await load(write, () => next >= s.entitiesMin);
+  }
+  const entities = next;
+  const sample = keyOf(1);
+  const stored = n1.storage.store<unknown>('ring.data').get([keyPartition(n1.ring.view.ring!, bucket, sample), bucket, sample]);
+  progress(`${entities} keys written; sampling n2's memory while idle`);
+  const after = await idleResident(n2.pid, 5_000);
+  const heapPerEntity = (liveHeapBytes() - heapBefore) / entities;
+  return { writes, memory: { entities, storedBytes: stored instanceof Uint8Array ? stored.byteLength : 0, before, after, heapPerEntity } };
+}
+
+async function readPhase(n1: RunningNode, children: readonly ChildNode[], entities: number, s: Settings, progress: (msg: string) => void): Promise<{ reads: LoadFigures; misses: number }> {
+  progress(`quorum reads: ${clients} clients for ${s.readSeconds} s`);
+  const random = seededRandom(7);
+  let misses = 0;
+  const read = async (): Promise<void> => {
+    if ((await n1.ring.getJson(bucket, keyOf(random.int(entities)))) === undefined) misses++;
+  };
+  await load(read, forSeconds(1));
+  const reads = await load(read, forSeconds(s.readSeconds), children);
+  progress(`  ${describe(reads, 'reads')}; ${misses} not found`);
+  return { reads, misses };
+}
+
+async function throughCluster(dir: string, s: Settings, nodeArgs: readonly string[], progress: (msg: string) => void): Promise<ClusterFigures> {
+  const keyFile = path.join(dir, 'cluster.key');
+  writeFileSync(keyFile, formatKeyringFile(new Keyring([generateKey(seededRandom(42))])), { mode: 0o600 });
+  const n1 = await startLocalNode(dir, keyFile);
+  const children: ChildNode[] = [];
+  try {
+    const join = n1.gossipAddress;
+    children.push(await startChildNode('n2', dir, keyFile, join, nodeArgs), await startChildNode('n3', dir, keyFile, join, nodeArgs));
+    const trio = [inProcessNode(n1), ...children];
+    await joinAndSettle(n1, ['n2', 'n3'], trio);
+    progress(`cluster up: n1 in-process, n2 (pid ${children[0]!.pid}), n3 (pid ${children[1]!.pid}); ring v2, P=64, N=3`);
+    const { writes, memory } = await writePhase(n1, children, s, progress);
+    const { reads, misses } = await readPhase(n1, children, memory.entities, s, progress);
+
+    progress('handoff: a fourth node joins');
+    children.push(await startChildNode('n4', dir, keyFile, join, nodeArgs));
+    const four = [...trio, children[2]!];
+    const before = await sumCounters(four);
+    const { seconds, firstBatchSeconds } = await joinAndSettle(n1, ['n4'], four);
+    const after = await sumCounters(four);
+    const handoff = { seconds, firstBatchSeconds, bytes: after.handoffBytesSent - before.handoffBytesSent, records: after.handoffRecordsSent - before.handoffRecordsSent };
+    progress(`  ${(handoff.bytes / 1e6).toFixed(1)} MB, ${handoff.records} records in ${seconds.toFixed(1)} s (first batch acknowledged after ${firstBatchSeconds.toFixed(1)} s)`);
+    return { writes, reads, readMisses: misses, memory, handoff };
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+    await n1.stop();
+  }
+}
+
+const mark = (ok: boolean): string => (ok ? '✔' : '✘');
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+function memoryRows(m: Memory): Row[] {
+  const b = 'store';
+  const perEntityAnon = ((m.after.anon - m.before.anon) * 1024) / m.entities;
+  const perEntityFile = ((m.after.file - m.before.file) * 1024) / m.entities;
+  return [
+    { bench: b, metric: 'resident per stored entity (n2 RssAnon)', value: perEntityAnon, unit: 'bytes', baseline: 'live V8 heap per entity, n1 after full GC', baseline_value: m.heapPerEntity, target: `< 2048 ${mark(perEntityAnon < 2048)}`, note: `${m.entities} entities; n2 RssAnon ${(m.before.anon / 1024).toFixed(0)} -> ${(m.after.anon / 1024).toFixed(0)} MiB, idle` },
+    { bench: b, metric: 'file-backed resident per entity (n2 RssFile)', value: perEntityFile, unit: 'bytes', baseline: '-', baseline_value: null, note: `LMDB map pages (page cache, evictable); RssFile ${(m.before.file / 1024).toFixed(0)} -> ${(m.after.file / 1024).toFixed(0)} MiB` },
+  ];
+}
+
+function rows(c: ClusterFigures, lmdb: LmdbFigures, crdt: { perSecond: number; recordBytes: number }, automerge: number): Row[] {
+  const b = 'store';
+  const mbps = c.handoff.bytes / 1e6 / c.handoff.seconds;
+  const quorum = `${clients} clients, N=3 R=2 W=2, ~190 B JSON values (${c.memory.storedBytes} B stored record)`;
+  const cpuNote = (f: LoadFigures): string => `n1 + n2 + n3 = ${f.cpuPerOp.map((x) => Math.round(x * 1e6)).join(' + ')} µs (n1 includes the clients); load average ${f.loadAvg}`;
+  return [
+    { bench: b, metric: 'quorum writes (putJson) on 3 nodes', value: c.writes.perSecond, unit: 'writes/s', baseline: 'raw LMDB async put, pipelined, 1 process', baseline_value: lmdb.putsPipelined, target: `>= 20000 ${mark(c.writes.perSecond >= 20_000)}`, note: `${quorum}; ${failureNote(c.writes)}` },
+    { bench: b, metric: 'quorum write p50', value: c.writes.p50Ms, unit: 'ms', baseline: `raw LMDB put p50, ${clients} callers awaiting`, baseline_value: lmdb.putP50Ms },
+    { bench: b, metric: 'quorum write p99', value: c.writes.p99Ms, unit: 'ms', baseline: `raw LMDB put p99, ${clients} callers awaiting`, baseline_value: lmdb.putP99Ms, target: `<= 20 ${mark(c.writes.p99Ms <= 20)}` },
+    { bench: b, metric: 'CPU per quorum write, all 3 nodes', value: sum(c.writes.cpuPerOp) * 1e6, unit: 'µs', baseline: 'raw LMDB CPU per put, 64 callers', baseline_value: lmdb.putCpuMicros, note: cpuNote(c.writes) },
+    { bench: b, metric: `raw LMDB put, ${clients} callers each awaiting`, value: lmdb.putsAwaited, unit: 'puts/s', baseline: 'raw LMDB async put, pipelined', baseline_value: lmdb.putsPipelined, note: 'one commit per round of callers' },
+    { bench: b, metric: 'quorum reads (getJson) on 3 nodes', value: c.reads.perSecond, unit: 'reads/s', baseline: 'raw LMDB get, 1 process', baseline_value: lmdb.gets, target: `>= 40000 ${mark(c.reads.perSecond >= 40_000)}`, note: `${quorum}; ${failureNote(c.reads)}; ${c.readMisses} not found` },
+    { bench: b, metric: 'quorum read p50', value: c.reads.p50Ms, unit: 'ms', baseline: '-', baseline_value: null },
+    { bench: b, metric: 'quorum read p99', value: c.reads.p99Ms, unit: 'ms', baseline: '-', baseline_value: null, target: `<= 20 ${mark(c.reads.p99Ms <= 20)}` },
+    { bench: b, metric: 'CPU per quorum read, all 3 nodes', value: sum(c.reads.cpuPerOp) * 1e6, unit: 'µs', baseline: '-', baseline_value: null, note: cpuNote(c.reads) },
+    { bench: b, metric: 'handoff, a 4th node joins', value: mbps, unit: 'MB/s', baseline: '-', baseline_value: null, note: `${(c.handoff.bytes / 1e6).toFixed(1)} MB (${c.handoff.records} records) acknowledged in ${c.handoff.seconds.toFixed(1)} s, commit to transfers complete on all 4; first batch acknowledged ${c.handoff.firstBatchSeconds.toFixed(1)} s after the commit` },
+    { bench: b, metric: 'CRDT merge, VM record ⊔ delta, 1 core', value: crdt.perSecond, unit: 'merges/s', baseline: 'Automerge A.change, one field, small doc', baseline_value: automerge, target: `>= 100000 ${mark(crdt.perSecond >= 100_000)}`, note: `record ${crdt.recordBytes} B encoded` },
+    ...memoryRows(c.memory),
+  ];
+}
+
+export async function runStoreBench(opts: BenchOptions): Promise<Row[]> {
+  const s = opts.args.includes('--quick') ? quick : full;
+  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-bench-store-'));
+  const interrupted = (): void => {
+    void stopAll().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    const profDir = opts.args.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+    const cluster = await throughCluster(dir, s, profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [], opts.progress);
+    opts.progress(`baseline: raw LMDB, ${s.lmdbCount} puts and gets of ${cluster.memory.storedBytes} B values`);
+    const lmdb = await rawLmdb(path.join(dir, 'lmdb'), s.lmdbCount, clients, cluster.memory.storedBytes);
+    opts.progress('baseline: CRDT merges and Automerge changes');
+    const crdt = crdtMerges(s.crdtCount);
+    const automerge = automergeChanges(s.automergeCount);
+    return rows(cluster, lmdb, crdt, automerge);
+  } finally {
+    process.removeListener('SIGINT', interrupted);
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
