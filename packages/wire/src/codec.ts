@@ -20,12 +20,15 @@
  * Encoding checks the body against its schema, packs it, then scans its own output with the
  * same limits the receiver will use, so what we send is exactly what a Shoal peer accepts (no
  * silently lossy values: `undefined` inside arrays, Dates, Maps with non-string keys, bigints
- * beyond 2^53 all fail here with an `EncodeError`).
+ * beyond 2^53 all fail here with an `EncodeError`). A caller that has already proved its bodies
+ * against those rules value by value (the actor transport does it per message at dispatch)
+ * may skip that scan of a batch (`encodeBatch(items, { scan: false })`); the receiver always
+ * scans.
  */
 import { EncodeError } from './errors.js';
 import { defaultBatchLimits, defaultWireLimits, resolveBatchLimits, resolveLimits } from './limits.js';
 import type { BatchLimits, WireLimits } from './limits.js';
-import { packValue, unpackRange } from './msgpack.js';
+import { packPlainValue, packValue, unpackRange } from './msgpack.js';
 import type { BodyOf, MessageType, Registry } from './registry.js';
 import { Scanner } from './scan.js';
 import { DecodeStats, reject } from './stats.js';
@@ -57,10 +60,30 @@ export function isMessage<T extends MessageType>(message: Message, type: T): mes
   return message.type === type;
 }
 
+export interface EncodeBatchOptions {
+  /**
+   * `false`: do not scan the frame just packed. Only for a caller that has checked every body
+   * value against the scanner's rules under its type's limits — string, bin, array and map
+   * sizes, UTF-8, keys, depth, plain finite numbers, no `undefined` — and kept each body's
+   * value count (keys included) within `elementsMax`. The frame's sizes are still checked: a
+   * frame larger than an item type's `frameBytesMax` is scanned after all, to measure its
+   * items. Default `true`.
+   */
+  scan?: boolean;
+}
+
 export interface CodecOptions {
   /** Limits for every type, before each type's own overrides. */
   limits?: Partial<WireLimits>;
   batch?: Partial<BatchLimits>;
+  /**
+   * `omit` (default): an object field set to `undefined` is left out, as in JSON. `reject`:
+   * bodies must hold no `undefined` anywhere (the caller made sure, e.g. the actor transport's
+   * `WireBodies`); msgpackr then writes one as its undefined ext, which the codec's scan of its
+   * own output refuses (`EncodeError`) — so with `encodeBatch(…, { scan: false })` the caller's
+   * check is all there is. `reject` packs faster (no `skipValues` in msgpackr).
+   */
+  undefinedFields?: 'omit' | 'reject';
 }
 
 interface TypeEntry {
@@ -111,6 +134,7 @@ export class WireCodec {
   readonly batchLimits: BatchLimits;
   readonly stats = { message: new DecodeStats(), batch: new DecodeStats() };
   private readonly scanner = new Scanner();
+  private readonly packer: (value: unknown) => Uint8Array;
   /** Effective limits per id; valid forever because the registry is append-only. */
   private readonly entries = new Map<number, TypeEntry>();
   /** Scratch: the type of each item of the batch being parsed. */
@@ -122,6 +146,7 @@ export class WireCodec {
   ) {
     this.limits = resolveLimits(defaultWireLimits, options.limits);
     this.batchLimits = resolveBatchLimits(defaultBatchLimits, options.batch);
+    this.packer = options.undefinedFields === 'reject' ? packPlainValue : packValue;
   }
 
   /** Effective limits of a message type under this codec. */
@@ -151,14 +176,16 @@ export class WireCodec {
     return result;
   }
 
-  encodeBatch(items: readonly BatchItem[]): Uint8Array {
+  encodeBatch(items: readonly BatchItem[], options: EncodeBatchOptions = {}): Uint8Array {
     const { batchItemsMax, batchBytesMax } = this.batchLimits;
     if (items.length > batchItemsMax) throw new EncodeError(`batch of ${items.length} messages exceeds ${batchItemsMax} (batchItemsMax)`);
     const flat = new Array<unknown>(1 + 2 * items.length);
     flat[0] = 0;
+    // An item's body is part of the frame: a frame within every item's bound has no body over it.
+    let itemBytesMax = Infinity;
     for (let i = 0; i < items.length; i++) {
       const { type, body } = items[i]!;
-      this.entryForEncode(type);
+      itemBytesMax = Math.min(itemBytesMax, this.entryForEncode(type).limits.frameBytesMax);
       const issue = type.schema.check(body, false);
       if (issue) throw new EncodeError(`batch item ${i} (${type.name}): ${issue.format('body')}`);
       flat[1 + 2 * i] = type.id;
@@ -166,6 +193,7 @@ export class WireCodec {
     }
     const frame = this.pack(flat, 'batch');
     if (frame.length > batchBytesMax) throw new EncodeError(`batch frame of ${frame.length} bytes exceeds ${batchBytesMax} (batchBytesMax): send smaller batches`);
+    if (options.scan === false && frame.length <= itemBytesMax) return frame;
     const parsed = this.parseBatch(frame);
     if (typeof parsed !== 'number') throw new EncodeError(`batch would be rejected by the receiver: ${parsed.reason}`);
     return frame;
@@ -268,7 +296,7 @@ export class WireCodec {
 
   private pack(value: unknown, what: string): Uint8Array {
     try {
-      return packValue(value);
+      return this.packer(value);
     } catch (err) {
       throw new EncodeError(`${what}: msgpack cannot encode it (${errorText(err)})`);
     }

@@ -20,8 +20,9 @@
  *   round-trips).
  *
  * Invariants: time is O(bytes scanned); memory is one stack of `depthMax + 1` counters, reused
- * across calls; the scanner never throws and never reads outside [start, end). The caller checks
- * that the returned offset is where the frame should end (trailing bytes).
+ * across calls, plus a 32-bit view of the last input that held a long string; the scanner never
+ * throws and never reads outside [start, end). The caller checks that the returned offset is
+ * where the frame should end (trailing bytes).
  *
  * Implementation: an explicit stack of "values still to read" per open container instead of
  * recursion. A map of n entries pushes 2n; an item is a key when the count before reading it is
@@ -43,12 +44,8 @@ function u32(buf: Uint8Array, p: number): number {
   return ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
 }
 
-/** True when bytes [p, end) are valid UTF-8: pure ASCII is checked inline, the rest natively. */
-function validUtf8(buf: Uint8Array, p: number, end: number): boolean {
-  let high = 0;
-  for (let i = p; i < end; i++) high |= buf[i]!;
-  return high < 0x80 || isUtf8(buf.subarray(p, end));
-}
+/** Strings from this many bytes are checked for ASCII four bytes at a time. */
+const wordCheckBytesMin = 16;
 
 /** `__proto__`, `prototype` (9 bytes) or `constructor` (11 bytes) at [p, p + len). */
 function isForbiddenKey(buf: Uint8Array, p: number, len: number): boolean {
@@ -65,6 +62,9 @@ export class Scanner {
   reason = '';
   private remaining = new Int32Array(33);
   private isMap = new Uint8Array(33);
+  /** A 32-bit view of the buffer under `wordsOf` (made once per input with a long string). */
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private wordsOf: Uint8Array | undefined;
 
   /**
    * Scans one msgpack value starting at `start` and ending at or before `end`. Returns the
@@ -234,8 +234,37 @@ export class Scanner {
     if (len > stringBytesMax) return this.fail('string-too-long', `string of ${len} bytes exceeds ${stringBytesMax} (stringBytesMax)`);
     const next = p + len;
     if (next > end) return this.fail('truncated', `string of ${len} bytes at offset ${p} runs past the end`);
-    if (!validUtf8(buf, p, next)) return this.fail('bad-utf8', `string at offset ${p} is not valid UTF-8`);
+    if (!this.ascii(buf, p, next) && !isUtf8(buf.subarray(p, next))) return this.fail('bad-utf8', `string at offset ${p} is not valid UTF-8`);
     return next;
+  }
+
+  /**
+   * True when bytes [p, end) are all ASCII (then valid UTF-8 without asking the native check,
+   * whose call costs more than the loop for the short strings of most messages). Long runs are
+   * read as aligned 32-bit words: about twice as fast as byte by byte (measured on 80 bytes).
+   */
+  private ascii(buf: Uint8Array, p: number, end: number): boolean {
+    let high = 0;
+    if (end - p >= wordCheckBytesMin) {
+      const offset = buf.byteOffset;
+      while (((offset + p) & 3) !== 0) high |= buf[p++]!;
+      const lead = offset & 3;
+      if (this.wordsOf !== buf) {
+        // The whole words of the underlying buffer from the one holding buf[0]: [p, end) lies
+        // inside buf, so only words of buf are read. (Keeps the last long input referenced.)
+        this.words = new Int32Array(buf.buffer, offset - lead, (buf.length + lead) >> 2);
+        this.wordsOf = buf;
+      }
+      const words = this.words;
+      let w = (p + lead) >> 2;
+      const wordsEnd = w + ((end - p) >> 2);
+      p += (wordsEnd - w) << 2;
+      let acc = 0;
+      for (; w < wordsEnd; w++) acc |= words[w]!;
+      high |= acc;
+    }
+    for (; p < end; p++) high |= buf[p]!;
+    return (high & 0x80808080) === 0;
   }
 
   private fixed(pos: number, size: number, end: number): number {

@@ -10,6 +10,8 @@ import {
   batchItem,
   isMessage,
   rejectCategories,
+  shoalRegistry,
+  ActorSends,
 } from '@shoal/wire';
 import type { DecodeResult, StatsSnapshot } from '@shoal/wire';
 import { packValue } from '../src/msgpack.js';
@@ -184,4 +186,54 @@ t.test('codec limits: defaults, overrides, per type', async (t) => {
   const deep = codec.decode(Uint8Array.from(Buffer.concat([hex('92 cc c8'), packValue([[[[1]]]])])));
   t.equal(deep.ok === false && deep.category, 'depth');
   t.throws(() => new WireCodec(registry, { limits: { depthMax: 0 } }), { name: 'LimitsError' });
+});
+
+t.test('actor.sends: refs once, (to, from, body) triples; indexes are checked before anyone sees a message', async (t) => {
+  const codec = new WireCodec(shoalRegistry);
+  const refs = [{ node: 'n1', path: ['a'] }, { node: 'n2', path: ['b', 'c'] }];
+  const good = { refs, items: [0, null, { x: 1 }, 0, 1, 'two', 1, 0, [3]] };
+  const ok = codec.decodeBatch(codec.encodeBatch([batchItem(ActorSends, good)]));
+  t.ok(ok.ok && isMessage(ok.messages[0]!, ActorSends) && ok.messages[0].body.items.length === 9, 'round trip');
+  const bad: [string, unknown][] = [
+    ['to out of range', { refs, items: [2, null, 1] }],
+    ['to negative', { refs, items: [-1, null, 1] }],
+    ['to not an integer', { refs, items: [0.5, null, 1] }],
+    ['to a string', { refs, items: ['0', null, 1] }],
+    ['from out of range', { refs, items: [0, 5, 1] }],
+    ['from neither null nor index', { refs, items: [0, 'n1', 1] }],
+    ['not triples', { refs, items: [0, null] }],
+    ['no refs, a message', { refs: [], items: [0, null, 1] }],
+    ['a bad ref', { refs: [{ node: '', path: [] }], items: [0, null, 1] }],
+    ['an unknown field', { refs, items: [], extra: 1 }],
+  ];
+  for (const [what, body] of bad) {
+    t.throws(() => codec.encodeBatch([batchItem(ActorSends, body as never)]), EncodeError, `encode refuses: ${what}`);
+    // A hostile peer's frame, built without our encoder's checks.
+    const frame = packValue([0, ActorSends.id, body]);
+    const r = codec.decodeBatch(frame);
+    t.equal(r.ok ? 'accepted' : r.category, 'schema', `decode refuses: ${what}`);
+  }
+});
+
+t.test('encodeBatch { scan: false } skips only the scan of values, not the frame bounds', async (t) => {
+  const codec = new WireCodec(registry, { batch: { batchBytesMax: 4096 } });
+  const frame = codec.encodeBatch([batchItem(Any, { a: [1, 'x'] })], { scan: false });
+  t.ok(codec.decodeBatch(frame).ok, 'a checked body round-trips');
+  t.throws(() => codec.encodeBatch([batchItem(Any, 'x'.repeat(5000))], { scan: false }), /batchBytesMax/, 'the frame bound holds');
+  // Blob bodies are bounded at 200 bytes: a frame over that is scanned, and its item measured.
+  t.throws(() => codec.encodeBatch([batchItem(Blob, { data: new Uint8Array(300) })], { scan: false }), /frameBytesMax/, 'an item over its bound is caught');
+  t.ok(codec.decodeBatch(codec.encodeBatch([batchItem(Blob, { data: new Uint8Array(100) })], { scan: false })).ok, 'a small one is not');
+  // What the option trusts the caller with: without the scan a bad value goes out (the receiver refuses it).
+  const unchecked = codec.encodeBatch([batchItem(Any, { s: '\ud800' })], { scan: false });
+  t.equal((r => (r.ok ? 'accepted' : r.category))(codec.decodeBatch(unchecked)), 'bad-utf8');
+  t.throws(() => codec.encodeBatch([batchItem(Any, { s: '\ud800' })]), EncodeError, 'the default scan catches it');
+});
+
+t.test("undefinedFields: 'reject' packs without skipValues; an undefined then fails at encode", async (t) => {
+  const strict = new WireCodec(registry, { undefinedFields: 'reject' });
+  const lenient = new WireCodec(registry);
+  t.ok(strict.decode(strict.encode(Ping, { seq: 1, from: 'x' })).ok);
+  t.ok(lenient.decode(lenient.encode(Ping, { seq: 1, from: undefined })).ok, 'omit: the field is left out');
+  t.throws(() => strict.encode(Ping, { seq: 1, from: undefined }), EncodeError, 'reject: refused, never sent');
+  t.throws(() => strict.encodeBatch([batchItem(Any, { a: undefined })]), EncodeError);
 });

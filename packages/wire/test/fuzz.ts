@@ -24,6 +24,7 @@ import { seededRandom } from '@shoal/runtime';
 import type { Random } from '@shoal/runtime';
 import {
   ActorBatch,
+  ActorSends,
   DecodeStats,
   HandshakeHello,
   Keyring,
@@ -332,17 +333,20 @@ function sampleItems(random: Random, registry: Registry): BatchItem[] {
   const event = registry.byName('fuzz.event')!;
   const anything = registry.byName('fuzz.anything')!;
   const actor = registry.byId(ActorBatch.id)!;
+  const sends = registry.byId(ActorSends.id)!;
   const ref = (i: number) => ({ node: `node-${i}`, path: ['user', `a${i}`] });
   const one = (): BatchItem => {
-    switch (random.int(4)) {
+    switch (random.int(5)) {
       case 0:
         return batchItem(member, { name: `n${random.int(100)}`, incarnation: random.int(1000), state: 'alive', meta: { role: 'core', w: 1.5, ok: true, none: null }, addr: ['10.0.0.1', 7946] });
       case 1:
         return batchItem(event, random.chance(0.5) ? { kind: 'put', key: 'k', value: pick(random, sampleBodies) } : { kind: 'del', key: 'k', at: -5 });
       case 2:
         return batchItem(anything, pick(random, sampleBodies));
-      default:
+      case 3:
         return batchItem(actor, { items: [{ to: ref(1), from: ref(2), body: pick(random, sampleBodies) }, { to: ref(3), body: 'hi' }] });
+      default:
+        return batchItem(sends, { refs: [ref(1), ref(2)], items: [0, 1, pick(random, sampleBodies), 1, null, 'hi', 0, null, pick(random, sampleBodies)] });
     }
   };
   return Array.from({ length: 1 + random.int(6) }, one);

@@ -149,3 +149,28 @@ t.test('the scanner grows its stack for a deeper limit', async (t) => {
   t.equal(scanner.scan(bytes, 0, bytes.length, defaultWireLimits), -1);
   t.equal(scanner.category, 'depth');
 });
+
+t.test('long strings are checked word by word: any non-ASCII byte, at any alignment, is seen', async (t) => {
+  const scanner = new Scanner();
+  const limits = resolveLimits(defaultWireLimits, {});
+  for (const length of [16, 17, 31, 32, 33, 80, 255, 300]) {
+    for (const lead of [0, 1, 2, 3, 5]) {
+      const ascii = packValue('x'.repeat(length));
+      // The frame at every byte offset within a larger buffer (the words are read from it).
+      const host = new Uint8Array(lead + ascii.length + 7).fill(0xff);
+      host.set(ascii, lead);
+      const frame = host.subarray(lead, lead + ascii.length);
+      t.equal(scanner.scan(frame, 0, frame.length, limits), frame.length, `ascii ${length} at +${lead}`);
+      const header = frame.length - length;
+      for (const at of [0, 1, 2, 3, length >> 1, length - 4, length - 1]) {
+        const badHost = host.slice();
+        badHost[lead + header + at] = 0x80; // a lone continuation byte: invalid UTF-8
+        const bad = badHost.subarray(lead, lead + frame.length);
+        t.equal(scanner.scan(bad, 0, bad.length, limits), -1, `0x80 at ${at} of ${length}`);
+        t.equal(scanner.category, 'bad-utf8');
+      }
+      const utf8 = packValue(`${'x'.repeat(length - 2)}é`); // valid, non-ASCII: the native check decides
+      t.equal(scanner.scan(utf8, 0, utf8.length, limits), utf8.length, `utf-8 ${length}`);
+    }
+  }
+});

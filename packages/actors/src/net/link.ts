@@ -30,7 +30,15 @@ import {
   type WireCodec,
 } from '@shoal/wire';
 
-export const linkProtocolVersion = 1;
+/**
+ * What the link carries after it opens. Both ends must speak the same version: the server
+ * refuses any other with `version` at link-open, before anything else is sent, so an old peer
+ * gets a clear refusal instead of frames it cannot decode.
+ *
+ * - v1: actor messages in `actor.batch` (id 100), one ref pair per message.
+ * - v2: actor messages in `actor.sends` (id 103), refs written once per frame.
+ */
+export const linkProtocolVersion = 2;
 
 export type RefuseReason = 'duplicate' | 'shutting-down' | 'version';
 
@@ -266,7 +274,8 @@ function clientStep(opener: Opener, hs: ReturnType<typeof clientHandshake>, fram
   if (isMessage(msg, LinkAccept)) {
     opener.ready(new Link(opener.stream, phase.session, phase.peerNode, msg.body.incarnation, true));
   } else if (isMessage(msg, LinkRefuse)) {
-    opener.fail(new LinkError('refused', `${phase.peerNode} refused the link: ${msg.body.reason}`, msg.body.reason));
+    const why = msg.body.reason === 'version' ? `version (this node speaks link protocol v${linkProtocolVersion}; the peer runs another release)` : msg.body.reason;
+    opener.fail(new LinkError('refused', `${phase.peerNode} refused the link: ${why}`, msg.body.reason));
   } else {
     opener.fail(new LinkError('protocol', `expected link-accept, got ${msg.name}`));
   }
@@ -309,7 +318,8 @@ function serverStep(opener: Opener, hs: ReturnType<typeof serverHandshake>, fram
   const verdict = msg.body.v === linkProtocolVersion ? decide(phase.peerNode, msg.body.incarnation) : 'version';
   if (verdict !== 'accept') {
     opener.stream.send(phase.session.seal(config.codec.encode(LinkRefuse, { reason: verdict })));
-    return opener.fail(new LinkError('refused', `refused link from ${phase.peerNode}: ${verdict}`, verdict));
+    const why = verdict === 'version' ? `it speaks link protocol v${msg.body.v}, this node v${linkProtocolVersion}` : verdict;
+    return opener.fail(new LinkError('refused', `refused link from ${phase.peerNode}: ${why}`, verdict));
   }
   opener.stream.send(phase.session.seal(config.codec.encode(LinkAccept, { incarnation: config.incarnation })));
   opener.ready(new Link(opener.stream, phase.session, phase.peerNode, msg.body.incarnation, false));

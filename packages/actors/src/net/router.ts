@@ -19,42 +19,37 @@
  */
 import { every, type Address, type Logger, type Stream, type StreamListener, type Timer, type World } from '@shoal/runtime';
 import {
-  ActorBatch,
   ActorDemonitor,
   ActorMonitor,
+  ActorSends,
   DecodeStats,
   EncodeError,
   isMessage,
   shoalRegistry,
   WireCodec,
-  batchItem,
   sessionOverheadBytes,
-  type BatchItem,
+  type ActorRefWire,
   type Keyring,
   type Message,
 } from '@shoal/wire';
 import { OutboundQueueFullError } from '../errors.js';
 import { isQueryRef } from '../queries.js';
-import { RingQueue } from '../queue.js';
 import type { ActorRef} from '../ref.js';
-import { refFromJSON, type RefJSON } from '../ref.js';
+import { refFromJSON } from '../ref.js';
 import { decodeRefs, type RemoteRouter } from '../remote.js';
 import type { ActorSystem } from '../system.js';
-import { fromWireBody, toWireBody } from './body.js';
+import { bodyDepthMax, fromWireBody, WireBodies } from './body.js';
+import { bindIndexed, OutboundQueue, toBatchItems, type Outbound } from './sends.js';
 import { acceptServerLink, Link, LinkError, openClientLink, type LinkConfig, type RefuseReason } from './link.js';
 import { netDefaults, type NetOptions, type NetSettings } from './settings.js';
 import { emptyNetStats, type NetStats, type PeerInfo } from './stats.js';
 
 type AnyRef = ActorRef<unknown>;
 
-type Outbound =
-  | { k: 'send'; to: RefJSON; from: RefJSON | undefined; body: unknown }
-  | { k: 'monitor' | 'demonitor'; watcher: RefJSON; target: RefJSON; id: number };
-
 interface Peer {
   node: string;
   address: Address | undefined;
-  queue: RingQueue<Outbound>;
+  queue: OutboundQueue;
   link: Link | undefined;
   connecting: boolean;
   /** The dial in progress was overtaken by an inbound link: close it when it lands. */
@@ -71,6 +66,14 @@ export class ActorNet implements RemoteRouter {
   readonly stats: NetStats = emptyNetStats();
   private readonly peers = new Map<string, Peer>();
   private readonly codec: WireCodec;
+  /** Message bodies to wire form, checked against the receiver's limits for `actor.sends`. */
+  private readonly bodies: WireBodies;
+  /**
+   * An `actor.sends` frame whose value count (`toBatchItems`) is at most this, and whose bodies
+   * were all checked at dispatch, skips the codec's scan of its own output (`encode`); 0 when
+   * the limits leave no room for it.
+   */
+  private readonly checkedElementsMax: number;
   private readonly linkStats = new DecodeStats();
   private readonly log: Logger;
   private readonly linkConfig: LinkConfig;
@@ -90,7 +93,16 @@ export class ActorNet implements RemoteRouter {
   ) {
     this.settings = { ...netDefaults, ...opts };
     const frameBytesMax = this.settings.batchBytesMax + sessionOverheadBytes;
-    this.codec = new WireCodec(shoalRegistry, { batch: { batchItemsMax: this.settings.batchItemsMax * 2, batchBytesMax: this.settings.batchBytesMax } });
+    // Every body we encode is free of `undefined` (WireBodies drops it; link and monitor
+    // bodies have none), so the codec may use msgpackr's faster path (codec.ts).
+    this.codec = new WireCodec(shoalRegistry, {
+      batch: { batchItemsMax: this.settings.batchItemsMax * 2, batchBytesMax: this.settings.batchBytesMax },
+      undefinedFields: 'reject',
+    });
+    const sendsLimits = this.codec.limitsOf(ActorSends);
+    this.bodies = new WireBodies(sendsLimits);
+    // Half the bound: a miscount cannot reach it. The envelope adds two levels above a body.
+    this.checkedElementsMax = sendsLimits.depthMax >= bodyDepthMax + 3 ? sendsLimits.elementsMax >> 1 : 0;
     this.log = world.logger.child({ component: 'actor-net' });
     this.linkConfig = {
       node: system.name,
@@ -179,8 +191,11 @@ export class ActorNet implements RemoteRouter {
   // ---- RemoteRouter (called synchronously by the system) ----
 
   send(to: AnyRef, msg: unknown, sender: AnyRef | undefined): void {
-    // toWireBody throws for non-plain data: the caller of dispatch sees it at once.
-    this.push(to.node, { k: 'send', to: to.toJSON(), from: sender?.toJSON(), body: toWireBody(msg) });
+    // toWire throws for non-plain data: the caller of dispatch sees it at once.
+    const body = this.bodies.toWire(msg);
+    const peer = this.admit(to.node);
+    peer.queue.pushSend(to, sender, body, this.bodies.elements);
+    this.queued(peer);
   }
 
   monitor(watcher: AnyRef, target: AnyRef, monitorId: number): void {
@@ -199,7 +214,7 @@ export class ActorNet implements RemoteRouter {
       peer = {
         node,
         address: undefined,
-        queue: new RingQueue<Outbound>(),
+        queue: new OutboundQueue(),
         link: undefined,
         connecting: false,
         superseded: false,
@@ -215,12 +230,23 @@ export class ActorNet implements RemoteRouter {
   }
 
   private push(node: string, item: Outbound): void {
+    const peer = this.admit(node);
+    peer.queue.push(item);
+    this.queued(peer);
+  }
+
+  /** The peer, if its queue has room for one more item; throws OutboundQueueFullError if not. */
+  private admit(node: string): Peer {
     const peer = this.peer(node);
     if (peer.queue.size >= this.settings.outboundQueueMax) {
       this.stats.queueFull++;
       throw new OutboundQueueFullError(`outbound queue to node ${node} is full (${this.settings.outboundQueueMax} messages): the peer is slow or unreachable`);
     }
-    peer.queue.push(item);
+    return peer;
+  }
+
+  /** After a push: send now, or at the end of the turn. */
+  private queued(peer: Peer): void {
     // Latency: a lone message on an idle link goes out now; anything more waits for the turn's
     // end and leaves in one frame with whatever else was queued meanwhile.
     const link = peer.link;
@@ -261,7 +287,7 @@ export class ActorNet implements RemoteRouter {
       if (item === undefined) break;
       items.push(item);
     }
-    for (const frame of this.encode(peer, items)) {
+    for (const frame of this.encode(peer, items, 0, items.length)) {
       try {
         link.send(frame);
       } catch (err) {
@@ -279,19 +305,20 @@ export class ActorNet implements RemoteRouter {
    * Frames for `items`, in order. A chunk the codec refuses (an item over a limit, a frame over
    * `batchBytesMax`) is split in halves until the culprit is alone; it becomes a dead letter.
    */
-  private encode(peer: Peer, items: Outbound[]): Uint8Array[] {
-    if (items.length === 0) return [];
+  private encode(peer: Peer, items: readonly Outbound[], start: number, end: number): Uint8Array[] {
+    if (end <= start) return [];
     try {
-      return [this.codec.encodeBatch(toBatchItems(items))];
+      const batch = toBatchItems(items, start, end);
+      return [this.codec.encodeBatch(batch.items, { scan: !(batch.checked && batch.elements <= this.checkedElementsMax) })];
     } catch (err) {
       if (!(err instanceof EncodeError)) throw err;
-      if (items.length === 1) {
+      if (end - start === 1) {
         this.log.warn('message cannot be encoded for the wire; dropped as a dead letter', { peer: peer.node, err: err.message });
-        this.unencodable(peer, items[0] as Outbound);
+        this.unencodable(peer, items[start] as Outbound);
         return [];
       }
-      const half = items.length >> 1;
-      return [...this.encode(peer, items.slice(0, half)), ...this.encode(peer, items.slice(half))];
+      const half = (start + end) >> 1;
+      return [...this.encode(peer, items, start, half), ...this.encode(peer, items, half, end)];
     }
   }
 
@@ -361,7 +388,7 @@ export class ActorNet implements RemoteRouter {
     const s = this.system;
     switch (item.k) {
       case 'send':
-        s.undeliverable(refFromJSON(s, item.to), localBody(item.body, s), item.from && refFromJSON(s, item.from));
+        s.undeliverable(item.to, localBody(item.body, s), item.from);
         return;
       case 'monitor':
         s.deliver(refFromJSON(s, item.watcher), { type: 'shoal.down', ref: refFromJSON(s, item.target), reason: 'node-down', monitorId: item.id });
@@ -382,7 +409,8 @@ export class ActorNet implements RemoteRouter {
     const to = refFromJSON(s, item.to);
     s.deadLetter('unencodable', to, localBody(item.body, s), item.from && refFromJSON(s, item.from));
     if (isQueryRef(to) && to.node === peer.node) {
-      peer.queue.push({ k: 'send', to: item.to, from: undefined, body: toWireBody({ type: 'shoal.undeliverable', ref: item.from ? refFromJSON(s, item.from) : to, reason: 'unencodable' }) });
+      const body = this.bodies.toWire({ type: 'shoal.undeliverable', ref: item.from ?? to, reason: 'unencodable' });
+      peer.queue.push({ k: 'send', to, from: undefined, body, elements: this.bodies.elements });
       this.schedulePump(peer);
     }
   }
@@ -484,14 +512,13 @@ export class ActorNet implements RemoteRouter {
   }
 
   private dispatchInbound(link: Link, msg: Message): void {
+    if (isMessage(msg, ActorSends)) {
+      this.deliverSends(link, msg.body.refs, msg.body.items);
+      return;
+    }
     const s = this.system;
     try {
-      if (isMessage(msg, ActorBatch)) {
-        for (const item of msg.body.items) {
-          this.stats.messagesIn++;
-          s.deliver(refFromJSON(s, item.to), fromWireBody(item.body, s), item.from && refFromJSON(s, item.from));
-        }
-      } else if (isMessage(msg, ActorMonitor)) {
+      if (isMessage(msg, ActorMonitor)) {
         s.remoteMonitor(refFromJSON(s, msg.body.watcher), refFromJSON(s, msg.body.target), msg.body.id);
       } else if (isMessage(msg, ActorDemonitor)) {
         s.remoteDemonitor(refFromJSON(s, msg.body.watcher), refFromJSON(s, msg.body.target), msg.body.id);
@@ -506,6 +533,34 @@ export class ActorNet implements RemoteRouter {
     }
   }
 
+  /**
+   * The messages of one `actor.sends` body, in order. Each ref is bound once per frame (so a
+   * target's cell is looked up once, then cached in the ref); a ref that does not bind (bad
+   * names) makes its messages inbound errors, counted one by one, and the rest still arrive.
+   */
+  private deliverSends(link: Link, refs: readonly ActorRefWire[], items: readonly unknown[]): void {
+    const s = this.system;
+    const bound = new Array<AnyRef | null | undefined>(refs.length);
+    let rejected = 0;
+    let firstError = '';
+    for (let i = 0; i < items.length; i += 3) {
+      this.stats.messagesIn++;
+      const to = bindIndexed(s, refs, bound, items[i] as number);
+      const fromIndex = items[i + 1] as number | null;
+      const from = fromIndex === null ? undefined : bindIndexed(s, refs, bound, fromIndex);
+      try {
+        if (to === null || from === null) throw new Error('a ref of the message does not bind');
+        s.deliver(to, fromWireBody(items[i + 2], s), from);
+      } catch (err) {
+        // A ref that does not bind, a system that stopped: count it, keep the link.
+        this.stats.inboundErrors++;
+        if (rejected++ === 0) firstError = String(err);
+      }
+    }
+    // One line per frame, however many of its messages a broken or hostile peer spoiled.
+    if (rejected > 0) this.log.warn('inbound actor messages rejected', { peer: link.peerNode, type: ActorSends.name, rejected, first: firstError });
+  }
+
   private sweep(): void {
     for (const [node, peer] of this.peers) {
       if (!peer.link && !peer.connecting && !peer.retry && peer.queue.size === 0 && peer.address === undefined) this.peers.delete(node);
@@ -516,28 +571,8 @@ export class ActorNet implements RemoteRouter {
 /**
  * A queued body back as a message for the local system. Unlike `fromWireBody` (which binds refs
  * in place in a freshly decoded body), this copies: a queued body may be the sender's own
- * object, since `toWireBody` only copies what it must change.
+ * object, since `toWire` only copies what it must change.
  */
 function localBody(body: unknown, system: ActorSystem): unknown {
   return decodeRefs(body, system);
-}
-
-/** Consecutive sends become one `actor.batch` item; monitors stay in place, so order holds. */
-function toBatchItems(items: readonly Outbound[]): BatchItem[] {
-  const out: BatchItem[] = [];
-  let sends: { to: RefJSON; from?: RefJSON; body: unknown }[] | undefined;
-  for (const item of items) {
-    if (item.k === 'send') {
-      if (!sends) {
-        sends = [];
-        out.push(batchItem(ActorBatch, { items: sends }));
-      }
-      sends.push(item.from ? { to: item.to, from: item.from, body: item.body } : { to: item.to, body: item.body });
-      continue;
-    }
-    sends = undefined;
-    const body = { watcher: item.watcher, target: item.target, id: item.id };
-    out.push(item.k === 'monitor' ? batchItem(ActorMonitor, body) : batchItem(ActorDemonitor, body));
-  }
-  return out;
 }
