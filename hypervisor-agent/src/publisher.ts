@@ -9,8 +9,8 @@
  * store confirmed; when it moved (a ledger or zone change) — or `publishRefreshMs` passed —
  * it sends the record as it is now. One publish is in flight at a time, so a burst of changes
  * coalesces into one write of the latest record. It stays with the core node that answered last;
- * on a failure (no answer, `unavailable`, `timeout`) it moves to the next core node in name
- * order and waits, doubling from `publishIntervalMs` up to `publishBackoffMaxMs`.
+ * on any failure (no answer, an error answer) it moves to the next core node in name order and
+ * waits: `publishIntervalMs` after the first failure, doubling up to `publishBackoffMaxMs`.
  *
  * A store holding a *newer* revision than this agent's means another agent runs under this name,
  * or this host's clock went back across a restart; the publisher says so in the log (once per
@@ -70,7 +70,7 @@ export interface PublisherStats {
   /** Publishes the store already held (refreshes, retries). */
   unchanged: number;
   failed: number;
-  /** The revision the store last confirmed. */
+  /** The revision of ours the store last confirmed (undefined while it holds someone else's newer one). */
   stored: Revision | undefined;
   /** The core node that answered last. */
   core: string | undefined;
@@ -162,8 +162,9 @@ export class RecordPublisher {
     if (result.written) this.stats.written++;
     else this.stats.unchanged++;
     if (compareRevision(result.revision, record.revision) > 0) {
-      // Someone else's record under our name, or our clock went back: do not hammer the store.
-      this.stats.stored = record.revision;
+      // Someone else's record under our name, or our clock went back: the store does not hold
+      // ours (`current` stays false), and we do not hammer it.
+      this.stats.stored = undefined;
       if (!this.warnedNewer || compareRevision(this.warnedNewer, result.revision) !== 0) {
         this.warnedNewer = result.revision;
         this.opts.log.warn('the store holds a newer record under this hypervisor name: is another agent running with this name, or did the clock go back?', { stored: result.revision, ours: record.revision });
@@ -183,7 +184,7 @@ export class RecordPublisher {
     const message = err instanceof Error ? err.message : String(err);
     if (this.failures === 1 || this.stats.lastError !== message) this.opts.log.warn('cannot publish the hypervisor record; trying another core node', { core, err: message });
     this.stats.lastError = message;
-    const wait = Math.min(this.backoffMaxMs, this.intervalMs * 2 ** Math.min(this.failures, 16));
+    const wait = Math.min(this.backoffMaxMs, this.intervalMs * 2 ** Math.min(this.failures - 1, 16));
     this.nextAttemptMs = this.opts.clock.monoMs() + wait;
     this.wake();
   }

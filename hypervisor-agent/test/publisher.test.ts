@@ -73,32 +73,34 @@ t.test('publishes at start, then only when the revision moves; a burst is one wr
   h.pub.stop();
 });
 
-t.test('fails over in name order with a doubling wait, then stays with the node that answers', async (t) => {
+t.test('fails over in name order with a doubling wait up to the cap, then stays with the node that answers', async (t) => {
   const h = harness({ backoffMaxMs: 4_000 });
   h.pub.start();
-  await h.sim.runFor(10);
-  const fail = (i: number) => h.calls[i]!.settle(new AgentRequestError('unavailable', 'no quorum'));
-  fail(0);
-  await h.sim.runFor(10_000);
-  // core-a failed; then core-b at +500 ms; each failure doubles the wait (cap 4 s).
-  t.ok(h.calls.length >= 2);
-  t.equal(h.calls[1]?.core, 'core-b', 'the next core node after the one that failed');
-  fail(1);
-  await h.sim.runFor(10_000);
-  t.equal(h.calls[2]?.core, 'core-c');
-  fail(2);
-  await h.sim.runFor(10_000);
-  t.equal(h.calls[3]?.core, 'core-a', 'wraps around');
-  const gaps = [1, 2, 3].map((i) => h.calls[i]!.atMs - h.calls[i - 1]!.atMs);
-  t.ok(gaps[0]! >= 500 && gaps[0]! < 800, `first wait ~500 ms (${gaps[0]})`);
-  t.ok(gaps[1]! >= 1_000 && gaps[1]! < 10_000 + 1_000, `then doubled (${gaps[1]})`);
-  t.equal(h.pub.stats.failed, 3);
+  // Answer each publish at once with a failure, seven times.
+  const failures = 7;
+  for (let i = 0; i < failures; i++) {
+    await h.sim.runUntil(() => h.calls.length > i, { timeoutMs: 60_000, what: `publish ${i}` });
+    h.calls[i]!.settle(new AgentRequestError('unavailable', 'no quorum'));
+  }
+  await h.sim.runUntil(() => h.calls.length > failures, { timeoutMs: 60_000, what: 'the publish after the failures' });
+  t.same(
+    h.calls.map((c) => c.core),
+    ['core-a', 'core-b', 'core-c', 'core-a', 'core-b', 'core-c', 'core-a', 'core-b'],
+    'each failure moves to the next core node by name, wrapping',
+  );
+  const gaps = h.calls.slice(1).map((c, i) => c.atMs - h.calls[i]!.atMs);
+  // The wait after the k-th failure is 250 · 2^(k−1) ms, capped at 4 s; publishes start on the 250 ms ticks.
+  const expected = [250, 500, 1_000, 2_000, 4_000, 4_000, 4_000];
+  gaps.forEach((g, i) => t.ok(g >= expected[i]! && g < expected[i]! + 250, `wait after failure ${i + 1}: ${g} ms (expected ${expected[i]} ms, on a tick)`));
+  t.equal(h.pub.stats.failed, failures);
   t.match(h.pub.stats.lastError, /no quorum/);
-  h.calls[3]!.settle(ok({ boot: 1000, seq: 0 }));
+  t.notOk(h.pub.current);
+  h.calls[failures]!.settle(ok({ boot: 1000, seq: 0 }));
   await h.sim.runFor(100);
+  t.ok(h.pub.current);
   h.state.seq = 1;
   await h.sim.runFor(300);
-  t.equal(h.calls[4]?.core, 'core-a', 'stays with the node that answered');
+  t.equal(h.calls[failures + 1]?.core, 'core-b', 'stays with the node that answered');
   t.equal(h.warnings.filter((w) => /cannot publish/.test(w)).length >= 1, true, 'failures are logged');
   h.pub.stop();
 });
@@ -137,6 +139,7 @@ t.test('a newer revision in the store is reported once and not hammered', async 
   h.calls[0]!.settle(ok({ boot: 2000, seq: 3 }, false));
   await h.sim.runFor(100);
   t.equal(h.warnings.filter((w) => /newer record/.test(w)).length, 1, 'warned');
+  t.notOk(h.pub.current, 'the store does not hold our record');
   h.state.seq = 1;
   await h.sim.runFor(5_000);
   t.equal(h.calls.length, 1, 'no publish before the refresh interval');

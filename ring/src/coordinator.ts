@@ -254,7 +254,7 @@ export class Coordinator {
     if (!route) return { ok: false, code: 'no-ring', message: 'no ring' };
     const others: RouteEntry[] = route.entries.filter((e) => e.node !== this.deps.self);
     const w = effectiveQuorum(req.w, route.replicas);
-    const needed = w - 1; // this vnode's own write is durable already
+    const needed = w - 1; // this vnode's own write counts once it is durable (kv-vnode.ts waits for it)
     const asks = others.map((e) =>
       ask<Extract<Ack, { ok: true }>>(this.hostRef(e.node), req.partition, { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) }, Math.max(1, req.deadline - this.deps.clock.wallMs()), this.deps.random),
     );

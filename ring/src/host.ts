@@ -27,6 +27,7 @@ import { askHost, commandProblem, failure, hostPath, withRid, type Ack, type Hos
 import { runExchange } from './aae.js';
 import { reapPartition } from './reaper.js';
 import { runSession, vnodeActor, type VnodeBehaviour, type VnodeMessage } from './vnode.js';
+import { pendingTransfers, type Transfer, type TransferState } from './transfers.js';
 import type { RingView } from './view.js';
 
 export interface HostDeps {
@@ -93,6 +94,12 @@ export class VnodeHost {
    * `handoffBytesSent` count what targets acknowledged (once per target; bytes are the encoded
    * records plus bucket and key, as the batch limit counts them).
    */
+  /**
+   * Transfers a finished session reported done to the manager, by partition, until the view's
+   * transfer state shows them done (or moves to another ring): planning skips those partitions,
+   * so a plan made before the manager applied the report does not send the partition again.
+   */
+  private readonly reported = new Map<number, { version: number; hash: string; transfers: readonly Transfer[] }>();
   readonly stats = { sessionsStarted: 0, sessionsFailed: 0, sessionsDone: 0, sessionsResumed: 0, batchesSent: 0, handoffRecordsSent: 0, handoffBytesSent: 0, dropped: 0, exchanges: 0, aaeRepairs: 0, reaped: 0 };
 
   constructor(private readonly deps: HostDeps) {}
@@ -101,6 +108,7 @@ export class VnodeHost {
   reset(): VnodeHost {
     this.vnodes.clear();
     this.sessions.clear();
+    this.reported.clear();
     this.exchanging = false;
     this.reaping = false;
     this.self = undefined;
@@ -204,7 +212,12 @@ export class VnodeHost {
     const transfers = view.transfers;
     if (!ring) return;
     const infos: LocalVnodeInfo[] = [];
+    const awaiting = this.awaitingManager(transfers);
     for (const [p, { vn }] of this.vnodes) {
+      if (awaiting.has(p)) {
+        infos.push({ partition: p, hasData: true, hints: [], busy: true });
+        continue;
+      }
       // A vnode still loading may hold data: never let the plan take it for empty (that would
       // mark its transfers done with nothing sent); it is busy until it is ready.
       if (!vn?.isReady) infos.push({ partition: p, hasData: true, hints: [], busy: true });
@@ -228,6 +241,17 @@ export class VnodeHost {
       this.stats.sessionsStarted++;
       dispatch(entry.ref, { c: 'session-start', task });
     }
+  }
+
+  /** Partitions whose reported transfers the view still shows pending (see `reported`). */
+  private awaitingManager(transfers: TransferState | undefined): Set<number> {
+    const out = new Set<number>();
+    for (const [p, r] of this.reported) {
+      const pending = transfers && transfers.version === r.version && transfers.hash === r.hash ? pendingTransfers(transfers) : [];
+      if (r.transfers.some((t) => pending.some((x) => x.partition === t.partition && x.from === t.from && x.to === t.to))) out.add(p);
+      else this.reported.delete(p);
+    }
+    return out;
   }
 
   /** Called by the vnode actor on its own turn: runs the session in the background. */
@@ -261,6 +285,7 @@ export class VnodeHost {
     }
     this.stats.sessionsDone++;
     if (running.task.transfers.length > 0) {
+      this.reported.set(p, { version: running.version, hash: running.hash, transfers: running.task.transfers });
       dispatch(this.deps.manager, { t: 'transfers-done', version: running.version, hash: running.hash, transfers: running.task.transfers });
     }
     if (running.task.drop) dispatch(this.self!, { t: 'dropped', p });

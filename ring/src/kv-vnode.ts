@@ -10,9 +10,10 @@
  * Numbers sort before strings, so a record range [p, ''] … [p + 1] never sees the rest.
  *
  * Writers and dots (crdt: whoever mints dots must hold every dot it minted before). A vnode
- * mints with writer id `<node>/<p>.<e>`. It holds everything it minted because a write is
- * persisted before it is replicated, and merged state only grows — except after a crash (an
- * unflushed write may have escaped through a read while its own copy was lost) and after a
+ * mints with writer id `<node>/<p>.<e>`. It holds everything it minted because a write sits in
+ * the overlay from the moment it is minted until it is durable, and merged state only grows —
+ * except after a crash (an unflushed write may have escaped, through a read or through its own
+ * replication, which starts before the local commit, while its own copy was lost) and after a
  * drop (the data left with handoff). So `e` moves on at the first start after a crash (the
  * node incarnation `n` changed: service.ts bumps it unless the last stop was clean) and at
  * every drop, and the new epoch is durable before the vnode takes a command. Contexts grow by
@@ -23,9 +24,9 @@
  * dots) builds on it; a reply that depends on durability waits for the batch's promise.
  *
  * Coordinating a write (`write`): apply the operations to the local record with a fresh HLC
- * stamp (`applyUpdate` / `deleteRecord`), persist, then hand the delta to `replicate`
- * (coordinator.ts), which sends it to the other replicas and answers after W acknowledgements,
- * this vnode's own included.
+ * stamp (`applyUpdate` / `deleteRecord`), then persist it and hand the delta to `replicate`
+ * (coordinator.ts) at once; the answer comes when the local copy is durable and W − 1 other
+ * replicas acknowledged.
  *
  * The anti-entropy tree (hashtree.ts) and the tombstone index are kept in memory: updated on
  * every write, built from storage in bounded steps after start (`backgroundStep`).
@@ -271,9 +272,16 @@ export class KvVnode implements VnodeBehaviour {
     }
     const delta = record.encode(result.delta);
     const bytes = result.record === cur && curBytes ? curBytes : record.encode(result.record);
-    this.write(bucket, key, bytes, result.record, this.hintOps(req.standsFor))
-      .then(() => this.env.replicate({ partition: this.partition, bucket, key, delta, w: req.w, n: req.n, timeoutMs: req.timeoutMs, deadline: req.deadline }))
-      .then(reply, (err: unknown) => reply(failure('refused', `write of ${bucket}/${key} failed on ${this.env.self}: ${String(err)}`)));
+    // The local write and the replication run at once (one commit cycle of latency, not two);
+    // the answer waits for both: this vnode's own copy durable, and W − 1 other acknowledgements.
+    // Sending the delta before the local commit is safe for dots: until the commit, the overlay
+    // holds what this vnode minted, and a crash moves the writer epoch on (header).
+    const local = this.write(bucket, key, bytes, result.record, this.hintOps(req.standsFor));
+    const remote = this.env.replicate({ partition: this.partition, bucket, key, delta, w: req.w, n: req.n, timeoutMs: req.timeoutMs, deadline: req.deadline });
+    Promise.all([local, remote]).then(
+      ([, r]) => reply(r),
+      (err: unknown) => reply(failure('refused', `write of ${bucket}/${key} failed on ${this.env.self}: ${String(err)}`)),
+    );
   }
 
   private fold(bucket: string, after: string | null, limitAsked: number, filter: Filter | undefined, values: boolean): unknown {
@@ -286,6 +294,7 @@ export class KvVnode implements VnodeBehaviour {
     const items: [string, Uint8Array | null][] = [];
     let scanned = 0;
     let bytes = 0;
+    let previous: string | null = after;
     for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1 })) {
       const key = k[2];
       if (typeof key !== 'string' || k[1] !== bucket || key === after || !(value instanceof Uint8Array)) continue;
@@ -293,10 +302,14 @@ export class KvVnode implements VnodeBehaviour {
       const rec = this.decode(spec, value, 'fold');
       const plain = rec ? record.toPlain(rec) : undefined;
       if (plain !== undefined && matches(filter, key, plain as Plain, this.env.hooks)) {
+        // A record that would take the answer past the byte bound waits for the next page
+        // (unless it is the first: a page always makes progress, and a record is ≤ 1 MiB).
+        if (values && items.length > 0 && bytes + value.byteLength > foldReplyBytesMax) return { ok: true, items, scannedTo: previous };
         items.push([key, values ? value : null]);
         if (values) bytes += value.byteLength;
       }
-      if (items.length >= limit || scanned >= foldScanMax || bytes >= foldReplyBytesMax) return { ok: true, items, scannedTo: key };
+      if (items.length >= limit || scanned >= foldScanMax) return { ok: true, items, scannedTo: key };
+      previous = key;
     }
     return { ok: true, items, scannedTo: null };
   }

@@ -84,8 +84,9 @@ export const listPageMax = 1_000;
 /** Records one vnode reads for one page of a coverage query (a selective filter stops here). */
 export const foldScanMax = 10_000;
 /**
- * Encoded record bytes in one vnode's answer to a list page with values: the answer fits a
- * transport frame, and a page's coordinator holds at most P × this at once (64 × 256 KiB).
+ * Encoded record bytes in one vnode's answer to a list page with values (a record that would
+ * pass it waits for the next page, unless it is the answer's first): an answer fits a transport
+ * frame, and a page's coordinator holds at most P × max(this, one record) at once.
  */
 export const foldReplyBytesMax = 256 * 1024;
 /** Nodes (operators and leaves) in one coverage filter. */

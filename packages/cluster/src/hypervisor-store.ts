@@ -7,9 +7,13 @@
  * `['hypervisors']` of a core node it picks (hypervisor-agent/src/publisher.ts); that node's
  * `HypervisorStore.publish` reads the stored revision (R) and writes only a newer one (W), as the
  * fields that changed. So a retried or late publish never moves the record back, whichever core
- * node coordinates it. (Residual: two publishes of one agent coordinated at once by two nodes
- * whose clocks differ by more than the agent's retry delay can leave the older one stored; the
- * agent's next change or its periodic refresh — which compares revisions again — repairs it.)
+ * node coordinates it — within a bound: a publish is read-then-write, and two of them for one
+ * hypervisor on two nodes could interleave (the older written last, and a record mixing the
+ * fields of two revisions). The agent sends one publish at a time and tries another node only
+ * after its own 5 s wait and a backoff, while this node gives a publish at most
+ * `publishBudgetMs` (3 s), with the write's deadline enforced by the replicas (plus 1 s of
+ * allowed skew): the earlier publish has landed or will never land before the next one starts.
+ * The agent's next change or its refresh (it compares revisions) rewrites what differs.
  *
  * Storage shape. A register value holds at most `crdtLimits.valueElementsMax` (256) values, and a
  * record lists up to 4,096 zones, so the record is split into fields, each an LWW register:
@@ -29,8 +33,8 @@
 import { defineRecord, kind, plainEquals, type Plain, type RecordPlain } from '@shoal/crdt';
 import { dispatch, spawnStateless, type ActorRef } from '@shoal/actors';
 import { compareRevision, hypervisorRegistryPath, type Revision } from '@shoal/hypervisor-agent';
-import { listPageMax, RingError, type RingService } from '@shoal/ring';
-import type { Logger } from '@shoal/runtime';
+import { listPageMax, QuorumTimeoutError, RingError, type RingService } from '@shoal/ring';
+import type { Clock, Logger } from '@shoal/runtime';
 import { AgentRecordPublish, hypervisorRecordSchema, validate, type AgentErrorCode, type AgentReply, type HypervisorRecord, type RecordPublishResult } from '@shoal/wire';
 
 export const hypervisorBucket = 'hypervisors';
@@ -135,11 +139,42 @@ export class StoreNotReadyError extends Error {
 /** Hypervisor records listed at most (as the directory's listing). */
 export const storedHypervisorsMax = 10_000;
 
-export class HypervisorStore {
-  /** Publishes of one name in flight on this node, chained so they apply in arrival order. */
-  private readonly chains = new Map<string, Promise<unknown>>();
+/** Hypervisors with a publish running or queued on this node at once; more are answered `busy`. */
+export const publishesMax = 1_024;
 
-  constructor(private readonly ring: () => RingService | undefined) {}
+/**
+ * Time one publish may take on this node, ms: its read, then its write with what is left. The
+ * write's deadline travels with it, and a replica refuses it past deadline + clock skew (1 s),
+ * so a publish that this node gave up on cannot land after the agent's next attempt — which
+ * comes only after the agent's own wait (`publishTimeoutMs`, 5 s) and a backoff (≥ 500 ms).
+ */
+export const publishBudgetMs = 3_000;
+const publishReadMs = 1_500;
+
+/** Reads of stored records at once while listing. */
+export const listReadsMax = 16;
+
+/** Thrown when this node has too many publishes in hand (`publishesMax`). */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError';
+}
+
+interface Job {
+  record: HypervisorRecord;
+  waiters: { resolve(r: RecordPublishResult): void; reject(err: unknown): void; revision: Revision }[];
+}
+
+export class HypervisorStore {
+  /**
+   * Per hypervisor: whether a publish runs, and the one queued behind it (a newer record
+   * replaces a queued one; the replaced caller hears that its revision is covered).
+   */
+  private readonly slots = new Map<string, { running: boolean; next: Job | undefined }>();
+
+  constructor(
+    private readonly ring: () => RingService | undefined,
+    private readonly clock: Clock,
+  ) {}
 
   private service(): RingService {
     const ring = this.ring();
@@ -147,31 +182,70 @@ export class HypervisorStore {
     return ring;
   }
 
-  /** Stores `record` unless the store holds its revision or a newer one. Throws ring errors. */
+  /**
+   * Stores `record` unless the store holds its revision or a newer one (a record marked removed
+   * is replaced by any revision: its agent is back). One publish per hypervisor runs at a time
+   * on this node. Throws ring errors, StoreNotReadyError, StoreBusyError.
+   */
   publish(record: HypervisorRecord): Promise<RecordPublishResult> {
     const name = record.name;
-    const prior = this.chains.get(name) ?? Promise.resolve();
-    const run = prior.then(
-      () => this.publishNow(record),
-      () => this.publishNow(record),
-    );
-    this.chains.set(name, run);
-    const clear = (): void => {
-      if (this.chains.get(name) === run) this.chains.delete(name);
+    let slot = this.slots.get(name);
+    if (!slot) {
+      if (this.slots.size >= publishesMax) return Promise.reject(new StoreBusyError(`this node has ${publishesMax} hypervisor publishes in hand; try another core node`));
+      slot = { running: false, next: undefined };
+      this.slots.set(name, slot);
+    }
+    const s = slot;
+    return new Promise<RecordPublishResult>((resolve, reject) => {
+      const waiter = { resolve, reject, revision: record.revision };
+      if (s.next) {
+        if (compareRevision(record.revision, s.next.record.revision) > 0) s.next.record = record;
+        s.next.waiters.push(waiter);
+      } else {
+        s.next = { record, waiters: [waiter] };
+      }
+      if (!s.running) this.drain(name, s);
+    });
+  }
+
+  private drain(name: string, slot: { running: boolean; next: Job | undefined }): void {
+    const job = slot.next;
+    if (!job) {
+      this.slots.delete(name);
+      return;
+    }
+    slot.next = undefined;
+    slot.running = true;
+    const settle = (fn: () => void): void => {
+      fn();
+      slot.running = false;
+      this.drain(name, slot);
     };
-    run.then(clear, clear);
-    return run;
+    this.publishNow(job.record).then(
+      (result) =>
+        settle(() => {
+          for (const w of job.waiters) {
+            // A caller whose record a newer one replaced in the queue: its revision is covered.
+            w.resolve(compareRevision(w.revision, job.record.revision) === 0 ? result : { written: false, revision: { ...w.revision } });
+          }
+        }),
+      (err: unknown) => settle(() => job.waiters.forEach((w) => w.reject(err))),
+    );
   }
 
   private async publishNow(record: HypervisorRecord): Promise<RecordPublishResult> {
     const ring = this.service();
-    const current = await ring.get<StoreFields>(hypervisorBucket, record.name);
+    const startedMs = this.clock.monoMs();
+    const current = await ring.get<StoreFields>(hypervisorBucket, record.name, { timeoutMs: publishReadMs });
     const stored = current.found ? current.value : undefined;
+    const removed = stored?.removed != null;
     const storedRevision = stored ? readRevision(stored.revision) : undefined;
-    if (storedRevision && compareRevision(storedRevision, record.revision) >= 0) return { written: false, revision: storedRevision };
+    if (!removed && storedRevision && compareRevision(storedRevision, record.revision) >= 0) return { written: false, revision: storedRevision };
+    const left = publishBudgetMs - (this.clock.monoMs() - startedMs);
+    if (left < 100) throw new QuorumTimeoutError(`timeout: the record of ${record.name} could not be read and written within ${publishBudgetMs} ms`);
     const ops = recordOps(stored, record);
-    if (stored?.removed != null) ops['removed'] = { set: null };
-    await ring.update<StoreFields>(hypervisorBucket, record.name, ops as never);
+    if (removed) ops['removed'] = { set: null };
+    await ring.update<StoreFields>(hypervisorBucket, record.name, ops as never, { timeoutMs: left });
     return { written: true, revision: { ...record.revision } };
   }
 
@@ -183,21 +257,38 @@ export class HypervisorStore {
     return joined.ok ? { record: joined.record } : { error: `the stored record is unreadable: ${joined.reason}` };
   }
 
-  /** Every stored record (up to `storedHypervisorsMax`), by name. */
-  async list(): Promise<Map<string, StoredHypervisor>> {
+  /**
+   * The names of the stored hypervisors, in order (up to `storedHypervisorsMax`; `truncated`
+   * when there are more). Keys only: records are read one by one (`get`), so a listing never
+   * pulls pages of whole records with their zone lists through a coverage query.
+   */
+  async names(): Promise<{ names: string[]; truncated: boolean }> {
     const ring = this.service();
-    const out = new Map<string, StoredHypervisor>();
+    const names: string[] = [];
     let continuation: string | undefined;
     do {
-      const page = await ring.list(hypervisorBucket, { values: true, limit: listPageMax, ...(continuation !== undefined ? { continuation } : {}) });
+      const page = await ring.list(hypervisorBucket, { limit: listPageMax, ...(continuation !== undefined ? { continuation } : {}) });
       for (const item of page.items) {
-        if (out.size >= storedHypervisorsMax) return out;
-        if ((item.value as { removed?: unknown } | undefined)?.removed != null) continue;
-        const joined = joinRecord(item.value);
-        out.set(item.key, joined.ok ? { record: joined.record } : { error: `the stored record is unreadable: ${joined.reason}` });
+        if (names.length >= storedHypervisorsMax) return { names, truncated: true };
+        names.push(item.key);
       }
       continuation = page.continuation;
     } while (continuation !== undefined);
+    return { names, truncated: false };
+  }
+
+  /** Reads the records of `names`, `listReadsMax` at a time; removed or absent ones are left out. */
+  async getMany(names: readonly string[]): Promise<Map<string, StoredHypervisor>> {
+    const out = new Map<string, StoredHypervisor>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < names.length; i = next++) {
+        const name = names[i]!;
+        const got = await this.get(name);
+        if (got) out.set(name, got);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(listReadsMax, names.length) }, worker));
     return out;
   }
 
@@ -222,6 +313,7 @@ function readRevision(x: unknown): Revision | undefined {
 
 /** A publish failure as the agent protocol's error code (the agent fails over on `unavailable` and `timeout`). */
 export function publishErrorCode(err: unknown): AgentErrorCode {
+  if (err instanceof StoreBusyError) return 'busy';
   if (err instanceof RingError) {
     if (err.code === 'timeout') return 'timeout';
     if (err.code === 'deleted') return 'conflict';
@@ -250,6 +342,11 @@ export function spawnHypervisorRegistry(root: ActorRef<never>, store: Hypervisor
       const checked = validate(AgentRecordPublish.schema, msg, 'message');
       if (!checked.ok) {
         answer({ type: 'agent.reply-error', code: 'invalid', message: `not a record publish: ${checked.reason}`.slice(0, 1024) });
+        return undefined;
+      }
+      // An agent publishes its own record only (its name is the node name of its actor system).
+      if (sender.node !== checked.value.record.name) {
+        answer({ type: 'agent.reply-error', code: 'invalid', message: `node ${sender.node} may not publish the record of ${checked.value.record.name}`.slice(0, 1024) });
         return undefined;
       }
       store.publish(checked.value.record).then(

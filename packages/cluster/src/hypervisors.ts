@@ -85,7 +85,7 @@ export class HypervisorDirectory {
     private readonly system: ActorSystem,
     private readonly clock: Clock,
   ) {
-    this.store = new HypervisorStore(ring);
+    this.store = new HypervisorStore(ring, clock);
   }
 
   /** Agents SWIM knows, by name. */
@@ -99,16 +99,26 @@ export class HypervisorDirectory {
       .map((m) => [m.name, m]));
   }
 
-  async list(): Promise<HypervisorView[]> {
+  /**
+   * Every hypervisor (stored or known to SWIM), in name order, at most `hypervisorsListMax`
+   * (`truncated` when there were more). Listed records leave out the zone list (`zones: []`;
+   * `GET …/:name` has it, `zones` in the view still counts them).
+   */
+  async list(): Promise<{ hypervisors: HypervisorView[]; truncated: boolean }> {
     const agents = this.agents();
     let stored: Map<string, StoredHypervisor>;
+    let truncated: boolean;
     try {
-      stored = await this.store.list();
+      const listed = await this.store.names();
+      const all = [...new Set([...listed.names, ...agents.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      truncated = listed.truncated || all.length > hypervisorsListMax;
+      const names = all.slice(0, hypervisorsListMax);
+      const inStore = new Set(listed.names);
+      stored = await this.store.getMany(names.filter((n) => inStore.has(n)));
+      return { hypervisors: names.map((n) => withoutZones(view(n, agents.get(n), stored.get(n)))), truncated };
     } catch (err) {
       throw storeError(err);
     }
-    const names = [...new Set([...stored.keys(), ...agents.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, hypervisorsListMax);
-    return names.map((n) => view(n, agents.get(n), stored.get(n)));
   }
 
   async get(name: string): Promise<HypervisorView | undefined> {
@@ -153,6 +163,11 @@ export class HypervisorDirectory {
       throw err;
     }
   }
+}
+
+/** A listed view: the record without its zone list (the counts stay in `zones`). */
+function withoutZones(v: HypervisorView): HypervisorView {
+  return v.record ? { ...v, record: { ...v.record, zones: [] } } : v;
 }
 
 function view(name: string, member: Member | undefined, stored: StoredHypervisor | undefined): HypervisorView {
@@ -200,9 +215,7 @@ const viewSchema = {
 
 export function hypervisorRoutes(dir: HypervisorDirectory): ApiRoutes {
   return (app, { requireAdmin }) => {
-    app.get('/api/v1/hypervisors', { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { hypervisors: { type: 'array', items: viewSchema } } } } } }, async () => ({
-      hypervisors: await dir.list(),
-    }));
+    app.get('/api/v1/hypervisors', { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { hypervisors: { type: 'array', items: viewSchema }, truncated: { type: 'boolean' } } } } } }, async () => dir.list());
     app.get<{ Params: { name: string } }>('/api/v1/hypervisors/:name', { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: viewSchema } } }, async (req) => {
       const view = await dir.get(req.params.name);
       if (!view) throw new ApiError('not_found', `no hypervisor named ${req.params.name}`);

@@ -179,6 +179,10 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
     return { bucket: req.params.bucket, key: req.params.key, value };
   });
   app.delete<KeyReq>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req, reply) => {
+    // As PUT: typed buckets belong to their services (a delete is final until its tombstone is
+    // reaped, days later; `shoal hypervisors remove` is how a hypervisor record goes).
+    const spec = requireRing(ring).buckets.tryResolve(req.params.bucket);
+    if (spec && !spec.generic) throw new ApiError('bad_request', `bucket ${req.params.bucket} holds typed records; remove them through their service${req.params.bucket === hypervisorBucket ? ' (shoal hypervisors remove NAME)' : ''}`);
     await ringCall(() => requireRing(ring).delete(req.params.bucket, req.params.key));
     void reply.status(204);
     return null;
@@ -190,7 +194,7 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
     type: 'object',
     additionalProperties: false,
     properties: {
-      limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' },
+      limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' }, // 1 … listPageMax
       continuation: { type: 'string', maxLength: 4096 },
       values: { type: 'string', enum: ['true', 'false'] },
       filter: { type: 'string', maxLength: 4096 },

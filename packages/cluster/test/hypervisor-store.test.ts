@@ -144,6 +144,7 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
     return v && pred(v) ? v : undefined;
   };
   const first = await eventually('hv1 stored and listed', () => listed((v) => v.state === 'up' && !v.stale));
+  t.equal((await api('GET', '/api/v1/hypervisors')).body['truncated'], false, 'the listing says it is complete');
   t.match(first.memory, { totalMb: 16_384, reservedForHostMb: 1_024, freeMb: 15_360 }, 'memory figures from the stored record');
   t.equal(first.seenAt, first.record?.updatedAt);
   const stored = await node.ring.get('hypervisors', 'hv1');
@@ -163,10 +164,13 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
     return v.record?.zones.some((z) => z.uuid === vm && z.state === 'running') ? v : undefined;
   });
   t.match(withZone.zones, { total: 1, running: 1 });
+  const inList = await listed(() => true);
+  t.same(inList?.record?.zones, [], 'a listing leaves the zone list out (GET of one has it)');
+  t.match(inList?.zones, { total: 1 }, 'but counts the zones');
   t.match(withZone.memory, { provisionedMb: 2_048, pendingMb: 0 });
 
   // The store never goes back to an older revision, whoever sends it.
-  const store = new HypervisorStore(() => node.ring);
+  const store = new HypervisorStore(() => node.ring, quiet().clock);
   const current = withZone.record!;
   const older = { ...current, revision: { ...current.revision, seq: 0 }, memory: { ...current.memory, freeMb: 1 } };
   t.same(await store.publish(older), { written: false, revision: current.revision }, 'an older revision is not written');
@@ -185,10 +189,25 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
   t.same(bigBack && 'record' in bigBack ? bigBack.record : bigBack, bigRecord, 'and reads back whole');
   t.ok(await store.remove('hv-big', Date.now()));
   t.equal(await store.get('hv-big'), undefined, 'a removed record is not read');
+  t.same(await store.publish(bigRecord), { written: true, revision: bigRecord.revision }, 'the same revision, published again after a removal (its agent was only cut off), is written');
+  const bigAgain = await store.get('hv-big');
+  t.same(bigAgain && 'record' in bigAgain ? bigAgain.record.revision : bigAgain, bigRecord.revision, 'and read again');
+
+  // Publishes of one hypervisor on one node run one at a time; a newer queued one replaces an older.
+  const small = (seq: number) => record(2, seq, { name: 'hv-q' });
+  const [r1, r2, r3] = await Promise.all([store.publish(small(1)), store.publish(small(2)), store.publish(small(3))]);
+  t.same(r1, { written: true, revision: small(1).revision }, 'the first runs');
+  t.same(r2, { written: false, revision: small(2).revision }, 'the second, queued, is replaced by the third: its revision is covered');
+  t.same(r3, { written: true, revision: small(3).revision }, 'the third is written');
+  const q = await store.get('hv-q');
+  t.same(q && 'record' in q ? q.record.revision : q, small(3).revision);
+  t.ok(await store.remove('hv-q', Date.now()));
 
   // A malformed publish is refused and changes nothing.
   const bad = await query(refFromJSON(system, { node: 'n1', path: ['hypervisors'] }), { type: 'agent.record-publish', record: { name: 'hv1', memory: 'lots' } }, 5_000);
   t.match(bad, { type: 'agent.reply-error', code: 'invalid' });
+  const forged = await query(refFromJSON(system, { node: 'n1', path: ['hypervisors'] }), { type: 'agent.record-publish', record: { ...current, revision: { boot: current.revision.boot + 1, seq: 0 } } }, 5_000);
+  t.match(forged, { type: 'agent.reply-error', code: 'invalid', message: /may not publish the record of hv1/ }, 'a node publishes only its own record');
   const still = await store.get('hv1');
   t.same(still && 'record' in still ? still.record.revision : undefined, current.revision, 'the stored revision is unchanged');
 

@@ -52,6 +52,8 @@ t.test('ring and db routes', async (t) => {
     ['a bucket name the generic type refuses', 'PUT', '/api/v1/db/Scratch!/k', '1', 404, /bucket/],
     ['a typed bucket through the maintenance interface', 'PUT', '/api/v1/db/hypervisors/hv9', '{}', 400, /typed/],
     ['a bad list limit', 'GET', '/api/v1/db/scratch?limit=0', undefined, 400, /./],
+    ['a list limit over the page maximum', 'GET', '/api/v1/db/scratch?limit=5000', undefined, 400, /./],
+    ['a delete in a typed bucket', 'DELETE', '/api/v1/db/hypervisors/hv9', undefined, 400, /hypervisors remove/],
     ['an unknown list parameter', 'GET', '/api/v1/db/scratch?sort=asc', undefined, 400, /./],
     ['a forged continuation', 'GET', '/api/v1/db/scratch?continuation=AAAA', undefined, 400, /continuation/],
     ['a filter that is not JSON', 'GET', '/api/v1/db/scratch?filter=%7Bnope', undefined, 400, /filter/],
