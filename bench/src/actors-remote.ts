@@ -98,7 +98,8 @@ async function shoalOneWay(side: ShoalSide, n: number, run: number): Promise<num
     } catch (err) {
       if (!(err instanceof OutboundQueueFullError)) throw err;
       i--;
-      await immediate();
+      // Backpressure as raw TCP's loop awaits `drain`: wait for the queue to half empty.
+      await side.net.whenRoom(side.sink.node);
       continue;
     }
     if ((i & 4095) === 0) await immediate();

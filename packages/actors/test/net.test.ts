@@ -224,6 +224,54 @@ t.test('inbound flow control: a slow actor is not flooded into dead letters', as
   t.ok(b.net.stats.throttled > 0, `the receiver paused its link ${b.net.stats.throttled} times`);
 });
 
+t.test('whenRoom: a bulk sender waits for room instead of retrying', async (t) => {
+  const a = await startNode('a', key, { outboundQueueMax: 200, batchItemsMax: 50 });
+  const b = await startNode('b', key, { inboundBacklogMax: 300 });
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  await a.net.whenRoom('nobody');
+  t.pass('a node with no queue has room at once');
+  a.net.setPeerAddress('b', b.address);
+  let seen = 0;
+  spawn(
+    b.root,
+    (s: undefined) => {
+      const until = performance.now() + 0.01;
+      while (performance.now() < until);
+      seen++;
+      return s;
+    },
+    'slow',
+    { mailboxMax: 1000 },
+  );
+  const slow = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['slow'] });
+  const total = 5_000;
+  let waits = 0;
+  for (let i = 0; i < total; i++) {
+    try {
+      dispatch(slow, i);
+    } catch (err) {
+      if (!(err instanceof OutboundQueueFullError)) throw err;
+      i--;
+      waits++;
+      await a.net.whenRoom('b');
+      t.ok((a.net.peersInfo().find((p) => p.node === 'b')?.queued ?? 0) <= 100, 'woken with the queue at most half full');
+    }
+  }
+  await waitFor('all delivered', () => seen === total, 20_000);
+  t.equal(systemOf(b.root).deadLetters.total, 0, 'nothing lost');
+  t.ok(waits > 0 && waits === a.net.stats.queueFull, `the sender waited ${waits} times, once per refusal (no spinning)`);
+
+  // A peer that cannot be reached: the waiters wake when its queue is emptied (dead letters).
+  const far = refFromJSON<unknown>(systemOf(a.root), { node: 'far', path: ['x'] });
+  for (let i = 0; i < 200; i++) dispatch(far, i);
+  t.throws(() => dispatch(far, 200), OutboundQueueFullError);
+  await a.net.whenRoom('far');
+  t.pass('a peer with no address: its queue is bounced and the waiter wakes');
+});
+
 t.test('a reply too large for the wire fails the remote query at once', async (t) => {
   const a = await startNode('a', key);
   const b = await startNode('b', key, { batchBytesMax: 64 * 1024 });

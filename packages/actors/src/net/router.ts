@@ -59,6 +59,8 @@ interface Peer {
   pumpScheduled: boolean;
   lastError: string | undefined;
   incarnation: string | undefined;
+  /** Callers of `whenRoom` waiting for the queue to shrink to `atMost`. */
+  roomWaiters: { atMost: number; resolve: () => void }[];
 }
 
 export class ActorNet implements RemoteRouter {
@@ -223,6 +225,7 @@ export class ActorNet implements RemoteRouter {
         pumpScheduled: false,
         lastError: undefined,
         incarnation: undefined,
+        roomWaiters: [],
       };
       this.peers.set(node, peer);
     }
@@ -233,6 +236,30 @@ export class ActorNet implements RemoteRouter {
     const peer = this.admit(node);
     peer.queue.push(item);
     this.queued(peer);
+  }
+
+  /**
+   * Resolves once the outbound queue to `node` holds at most `atMost` messages (default: half of
+   * `outboundQueueMax`) — at once if it already does, if the node is unknown, or when the net
+   * stops or forgets the peer (its queue is emptied then). For bulk senders: after an
+   * `OutboundQueueFullError`, wait for room instead of retrying in a loop.
+   */
+  whenRoom(node: string, atMost: number = Math.floor(this.settings.outboundQueueMax / 2)): Promise<void> {
+    const peer = this.peers.get(node);
+    if (!peer || this.stopping || peer.queue.size <= atMost) return Promise.resolve();
+    return new Promise((resolve) => peer.roomWaiters.push({ atMost, resolve }));
+  }
+
+  /** Wakes the `whenRoom` callers whose threshold the queue has reached. */
+  private wakeRoom(peer: Peer): void {
+    if (peer.roomWaiters.length === 0) return;
+    const size = peer.queue.size;
+    const still: Peer['roomWaiters'] = [];
+    for (const w of peer.roomWaiters) {
+      if (size <= w.atMost || this.stopping) w.resolve();
+      else still.push(w);
+    }
+    peer.roomWaiters = still;
   }
 
   /** The peer, if its queue has room for one more item; throws OutboundQueueFullError if not. */
@@ -287,6 +314,7 @@ export class ActorNet implements RemoteRouter {
       if (item === undefined) break;
       items.push(item);
     }
+    this.wakeRoom(peer);
     for (const frame of this.encode(peer, items, 0, items.length)) {
       try {
         link.send(frame);
@@ -380,6 +408,7 @@ export class ActorNet implements RemoteRouter {
 
   private bounceAll(peer: Peer): void {
     for (let item = peer.queue.shift(); item !== undefined; item = peer.queue.shift()) this.bounce(item);
+    this.wakeRoom(peer);
   }
 
   /** Tells the local system about an item that will not be delivered. */
