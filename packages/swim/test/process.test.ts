@@ -6,7 +6,7 @@
 // assertions: the speed figures are the benchmark's business.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -99,6 +99,7 @@ t.teardown(() => {
 
 t.test('five processes: form, kill -9, restart, wrong key', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shoal-swim-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const keyFile = path.join(dir, 'cluster.key');
   const wrongKeyFile = path.join(dir, 'wrong.key');
   writeFileSync(keyFile, formatKeyringFile(new Keyring([randomBytes(32)])));
