@@ -73,7 +73,7 @@ export async function rawLmdb(dir: string, count: number, callers: number, value
   }
 }
 
-/** A VM record as the domain will hold it (same shape as crdt/test/measure.ts). */
+/** A VM record as the domain will hold it: ~11 fields of every CRDT kind. */
 const VmRecord = defineRecord('vm', {
   alias: kind.lww('string'),
   state: kind.lww('string'),

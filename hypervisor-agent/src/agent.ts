@@ -107,25 +107,11 @@ async function openDriver(config: AgentConfig, world: World, storage: Storage, l
   return SimHypervisor.open({ storage, clock: world.clock, log, host, timings: config.simTimings, ...(opts.simFaults ? { faults: opts.simFaults } : {}) });
 }
 
-function followMembership(event: MemberEvent, self: string, net: ActorNet, system: ActorSystem, log: Logger): void {
+/** Logs a membership event about another member (the actor transport follows it: `net.followMember`). */
+function logMembership(event: MemberEvent, self: string, log: Logger): void {
   const m = event.member;
-  if (m.name === self) return;
-  switch (event.kind) {
-    case 'joined':
-    case 'recovered':
-    case 'updated':
-      net.setPeerAddress(m.name, m.meta.addresses.cluster);
-      if (event.kind !== 'updated') log.info(`member ${event.kind}`, { member: m.name, role: m.meta.role });
-      return;
-    case 'suspected':
-      return;
-    case 'failed':
-    case 'left':
-      log.info(`member ${event.kind}`, { member: m.name });
-      net.forgetPeer(m.name);
-      system.nodeDown(m.name);
-      return;
-  }
+  if (m.name === self || event.kind === 'suspected' || event.kind === 'updated') return;
+  log.info(`member ${event.kind}`, { member: m.name, ...(event.kind === 'failed' || event.kind === 'left' ? {} : { role: m.meta.role }) });
 }
 
 type Undo = (() => Promise<void> | void)[];
@@ -176,9 +162,12 @@ async function serveMetrics(config: AgentConfig, world: World, log: Logger, metr
 }
 
 /** SWIM with role `agent`, following membership, joining in the background. */
-async function joinCluster(config: AgentConfig, world: World, log: Logger, keyring: Keyring, meta: MemberMeta, net: ActorNet, system: ActorSystem, undo: Undo): Promise<SwimNode> {
+async function joinCluster(config: AgentConfig, world: World, log: Logger, keyring: Keyring, meta: MemberMeta, net: ActorNet, undo: Undo): Promise<SwimNode> {
   const node = new SwimNode({ world, config: swimConfig(config.swimPreset), name: config.name, meta, keyring, cluster: config.cluster });
-  node.subscribe((e) => followMembership(e, config.name, net, system, log));
+  node.subscribe((e) => {
+    net.followMember(e);
+    logMembership(e, config.name, log);
+  });
   await node.start();
   undo.push(async () => {
     await node.leave().catch(() => undefined);
@@ -230,7 +219,7 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
 
     // Membership last: the gossiped metadata carries every address, so core nodes can reach us.
     const meta: MemberMeta = { role: 'agent', version: agentVersion, addresses: { gossip: formatAddress(config.host, config.gossipPort), cluster: addresses.cluster, ...(metricsAddress ? { http: metricsAddress } : {}) }, tags: { driver: driver.kind } };
-    const swim = await joinCluster(config, world, log, keyring, meta, net, system, undo);
+    const swim = await joinCluster(config, world, log, keyring, meta, net, undo);
     membership.swim = swim;
     addresses.gossip = swim.address;
     const publisher = new RecordPublisher({

@@ -9,9 +9,9 @@
  */
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '@shoal/runtime';
 import { tempDir, writeKey } from './core-harness.js';
 
 const shoalBin = fileURLToPath(new URL('../../../packages/cli/bin/shoal.js', import.meta.url));
@@ -22,16 +22,6 @@ interface Proc {
   stdout(): string;
   stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 /** Starts `shoal …` and resolves once stderr matches `ready` (rejects on exit or after 20 s). */
@@ -123,7 +113,7 @@ t.test('one node, two agents: list, kill -9, restart with the ledger intact, wro
     for (const p of running) await p.stop('SIGKILL');
   });
   const { file: keyFile } = writeKey(root, 11);
-  const gossip = await freePort();
+  const gossip = await freeTcpPort();
   const nodeData = path.join(root, 'n1');
   const node = await startShoal(['node', 'start', '--name', 'n1', '--data', nodeData, '--key-file', keyFile, '--swim-preset', 'local', '--gossip-port', String(gossip), '--http-port', '0', '--cluster-port', '0', '--log-level', 'warn'], /API http:\/\/(\S+),/);
   running.add(node);
@@ -196,7 +186,7 @@ t.test('one node, two agents: list, kill -9, restart with the ledger intact, wro
 
 t.test('shoal node start --sim-agents 2: two agents beside the node, ended with it', async (t) => {
   const root = tempDir(t, 'shoal-simagents-');
-  const gossip = await freePort();
+  const gossip = await freeTcpPort();
   const data = path.join(root, 'n1');
   const node = await startShoal(['node', 'start', '--name', 'n1', '--data', data, '--swim-preset', 'local', '--gossip-port', String(gossip), '--http-port', '0', '--cluster-port', '0', '--log-level', 'info', '--sim-agents', '2'], /API http:\/\/(\S+),/);
   t.teardown(() => node.stop('SIGKILL'));

@@ -46,14 +46,7 @@ export async function startCore(keyring: Keyring, name = 'core-1'): Promise<Core
   const net = new ActorNet(system, world, keyring, { cluster: 'shoal', listen: '127.0.0.1:0' });
   const cluster = await net.start();
   const swim = new SwimNode({ world, config: swimConfig('local'), name, keyring, cluster: 'shoal', meta: { role: 'core', version: '0.1.0', addresses: { gossip: '127.0.0.1:0', cluster }, tags: {} } });
-  swim.subscribe((e) => {
-    if (e.member.name === name) return;
-    if (e.kind === 'joined' || e.kind === 'recovered' || e.kind === 'updated') net.setPeerAddress(e.member.name, e.member.meta.addresses.cluster);
-    if (e.kind === 'failed' || e.kind === 'left') {
-      net.forgetPeer(e.member.name);
-      system.nodeDown(e.member.name);
-    }
-  });
+  swim.subscribe((e) => net.followMember(e));
   await swim.start();
   return {
     system,

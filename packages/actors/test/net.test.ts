@@ -19,7 +19,7 @@ import {
   UnserializableMessageError,
   type ActorRef,
 } from '@shoal/actors';
-import { collector, keyringOf, startNode, waitFor } from './net-helpers.js';
+import { collector, keyringOf, startNode, waitFor, type TestNode } from './net-helpers.js';
 
 const key = keyringOf(1);
 
@@ -187,6 +187,46 @@ t.test('a restarted peer (new incarnation) replaces the old link', async (t) => 
   t.equal(info?.state, 'connected');
 });
 
+/**
+ * An actor `slow` on `on` that busy-works `workMs` per message, and a sender on `from` that
+ * dispatches `total` numbers to it, waiting for room (`whenRoom`) each time the outbound queue
+ * refuses one. Resolves when all were dispatched, with the number of waits.
+ */
+function slowSink(on: TestNode, from: TestNode, workMs: number, mailboxMax: number) {
+  let seen = 0;
+  spawn(
+    on.root,
+    (s: undefined) => {
+      const until = performance.now() + workMs;
+      while (performance.now() < until);
+      seen++;
+      return s;
+    },
+    'slow',
+    { mailboxMax },
+  );
+  const node = systemOf(on.root).name;
+  const ref = refFromJSON<unknown>(systemOf(from.root), { node, path: ['slow'] });
+  return {
+    seen: () => seen,
+    async sendAll(total: number, onWait: () => void = () => undefined): Promise<number> {
+      let waits = 0;
+      for (let i = 0; i < total; i++) {
+        try {
+          dispatch(ref, i);
+        } catch (err) {
+          if (!(err instanceof OutboundQueueFullError)) throw err;
+          i--;
+          waits++;
+          await from.net.whenRoom(node);
+          onWait();
+        }
+      }
+      return waits;
+    },
+  };
+}
+
 t.test('inbound flow control: a slow actor is not flooded into dead letters', async (t) => {
   const a = await startNode('a', key, { batchItemsMax: 100 });
   const b = await startNode('b', key, { inboundBacklogMax: 500 });
@@ -195,31 +235,10 @@ t.test('inbound flow control: a slow actor is not flooded into dead letters', as
     await b.stop();
   });
   a.net.setPeerAddress('b', b.address);
-  let seen = 0;
-  spawn(
-    b.root,
-    (s: undefined) => {
-      // A slow consumer: 20 µs of work per message.
-      const until = performance.now() + 0.02;
-      while (performance.now() < until);
-      seen++;
-      return s;
-    },
-    'slow',
-    { mailboxMax: 2000 },
-  );
-  const slow = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['slow'] });
+  const slow = slowSink(b, a, 0.02, 2000); // 20 µs of work per message
   const total = 20_000;
-  for (let i = 0; i < total; i++) {
-    try {
-      dispatch(slow, i);
-    } catch (err) {
-      if (!(err instanceof OutboundQueueFullError)) throw err;
-      i--;
-      await new Promise((r) => setImmediate(r));
-    }
-  }
-  await waitFor('all delivered', () => seen === total, 20_000);
+  await slow.sendAll(total);
+  await waitFor('all delivered', () => slow.seen() === total, 20_000);
   t.equal(systemOf(b.root).deadLetters.total, 0, 'no message became a dead letter');
   t.ok(b.net.stats.throttled > 0, `the receiver paused its link ${b.net.stats.throttled} times`);
 });
@@ -234,33 +253,12 @@ t.test('whenRoom: a bulk sender waits for room instead of retrying', async (t) =
   await a.net.whenRoom('nobody');
   t.pass('a node with no queue has room at once');
   a.net.setPeerAddress('b', b.address);
-  let seen = 0;
-  spawn(
-    b.root,
-    (s: undefined) => {
-      const until = performance.now() + 0.01;
-      while (performance.now() < until);
-      seen++;
-      return s;
-    },
-    'slow',
-    { mailboxMax: 1000 },
-  );
-  const slow = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['slow'] });
+  const slow = slowSink(b, a, 0.01, 1000);
   const total = 5_000;
-  let waits = 0;
-  for (let i = 0; i < total; i++) {
-    try {
-      dispatch(slow, i);
-    } catch (err) {
-      if (!(err instanceof OutboundQueueFullError)) throw err;
-      i--;
-      waits++;
-      await a.net.whenRoom('b');
-      t.ok((a.net.peersInfo().find((p) => p.node === 'b')?.queued ?? 0) <= 100, 'woken with the queue at most half full');
-    }
-  }
-  await waitFor('all delivered', () => seen === total, 20_000);
+  let queuedAtWake = 0;
+  const waits = await slow.sendAll(total, () => (queuedAtWake = Math.max(queuedAtWake, a.net.peersInfo().find((p) => p.node === 'b')?.queued ?? 0)));
+  t.ok(queuedAtWake <= 100, `woken with the queue at most half full (at most ${queuedAtWake})`);
+  await waitFor('all delivered', () => slow.seen() === total, 20_000);
   t.equal(systemOf(b.root).deadLetters.total, 0, 'nothing lost');
   t.ok(waits > 0 && waits === a.net.stats.queueFull, `the sender waited ${waits} times, once per refusal (no spinning)`);
 
@@ -270,6 +268,29 @@ t.test('whenRoom: a bulk sender waits for room instead of retrying', async (t) =
   t.throws(() => dispatch(far, 200), OutboundQueueFullError);
   await a.net.whenRoom('far');
   t.pass('a peer with no address: its queue is bounced and the waiter wakes');
+});
+
+t.test('followMember: membership events give peers their address, and take it away with node-down', async (t) => {
+  const a = await startNode('a', key);
+  const b = await startNode('b', key);
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  const ev = (kind: string, name: string, cluster: string) => ({ kind, member: { name, meta: { addresses: { cluster } } } });
+  const sysA = systemOf(a.root);
+  a.net.followMember(ev('joined', 'a', '127.0.0.1:1'));
+  t.same(a.net.peersInfo(), [], 'an event about this node changes nothing');
+  a.net.followMember(ev('joined', 'b', b.address));
+  t.match(await query(refFromJSON(sysA, { node: 'b', path: ['echo'] }), 'hi', 5_000), { reply: 'hi' }, 'a joined member is reachable');
+  a.net.followMember(ev('suspected', 'b', b.address));
+  t.equal(a.net.peersInfo().find((p) => p.node === 'b')?.state, 'connected', 'a suspected member keeps its link');
+  const watcher = collector(a.root, 'watcher');
+  monitor(watcher.ref, refFromJSON(sysA, { node: 'b', path: ['echo'] }));
+  a.net.followMember(ev('failed', 'b', b.address));
+  await waitFor('node-down', () => watcher.downs.length === 1);
+  t.equal(watcher.downs[0]?.reason, 'node-down', 'a failed member is down for the local system');
+  t.notOk(a.net.peersInfo().some((p) => p.node === 'b'), 'and forgotten by the transport');
 });
 
 t.test('a reply too large for the wire fails the remote query at once', async (t) => {

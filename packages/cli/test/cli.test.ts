@@ -1,7 +1,6 @@
 /** The `shoal` command in-process: parsing, help, errors as one clear line with a fitting status. */
 import t from 'tap';
-import { createServer } from 'node:net';
-import { nodeWorld } from '@shoal/runtime';
+import { freeTcpPort, nodeWorld } from '@shoal/runtime';
 import { parseKeyringFile } from '@shoal/wire';
 import { parseArgs, UsageError } from '../src/args.js';
 import { runCli } from '../src/main.js';
@@ -17,17 +16,6 @@ async function cli(argv: string[], env: Record<string, string> = {}) {
     stopSignal: () => new Promise(() => undefined),
   });
   return { code, out, err };
-}
-
-/** A port nothing listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 t.test('help and unknown commands', async (t) => {
@@ -72,7 +60,7 @@ t.test('config errors and unreachable nodes are one line with status 1', async (
   const level = await cli(['node', 'start', '--log-level', 'loud']);
   t.equal(level.code, 1);
   t.match(level.err, /--log-level must be debug, info, warn or error/);
-  const port = await closedPort();
+  const port = await freeTcpPort();
   const down = await cli(['node', 'status', '--url', `http://127.0.0.1:${port}`, '--token', 'x'.repeat(40)]);
   t.equal(down.code, 1);
   t.equal(down.err, `shoal node status: cannot reach http://127.0.0.1:${port}/api/v1/node: connection refused (is the node running?)\n`);

@@ -6,25 +6,14 @@
  */
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freeTcpPort } from '@shoal/runtime';
 import { runShoal, startNodeProcess, type NodeProcess } from './process-helpers.js';
 
 interface Member {
   name: string;
   state: string;
-}
-
-/** A port nothing listens on now (TCP; the same number is used for UDP gossip). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 async function members(node: NodeProcess, data: string): Promise<Member[]> {
@@ -52,7 +41,7 @@ t.test('five nodes: join, kill -9, restart, wrong key', async (t) => {
   const keyFile = path.join(root, 'cluster.key');
   writeFileSync(keyFile, (await runShoal(['keygen'])).stdout);
   const gossip: number[] = [];
-  for (let i = 0; i < 5; i++) gossip.push(await freePort());
+  for (let i = 0; i < 5; i++) gossip.push(await freeTcpPort());
   const seed = `127.0.0.1:${gossip[0]}`;
   const args = (i: number) => [
     '--name', `n${i}`, '--data', path.join(root, `n${i}`), '--key-file', keyFile, '--swim-preset', 'local',
@@ -99,7 +88,7 @@ t.test('five nodes: join, kill -9, restart, wrong key', async (t) => {
 
   const strangerKey = path.join(root, 'other.key');
   writeFileSync(strangerKey, (await runShoal(['keygen'])).stdout);
-  const strangerPort = await freePort();
+  const strangerPort = await freeTcpPort();
   const stranger = await startNodeProcess([
     '--name', 'stranger', '--data', path.join(root, 'stranger'), '--key-file', strangerKey, '--swim-preset', 'local',
     '--gossip-port', String(strangerPort), '--http-port', '0', '--cluster-port', '0', '--log-level', 'warn', '--join', seed,

@@ -7,22 +7,12 @@
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freeTcpPort } from '@shoal/runtime';
 import { runShoal, startNodeProcess, type NodeProcess } from './process-helpers.js';
 
 const keyCount = 5000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 interface Node {
   name: string;
@@ -75,7 +65,7 @@ t.test('three nodes, 5,000 keys, kill -9, a fourth node joins', async (t) => {
   });
   const keyFile = path.join(root, 'cluster.key');
   writeFileSync(keyFile, (await runShoal(['keygen'])).stdout);
-  const seedPort = await freePort();
+  const seedPort = await freeTcpPort();
   const start = async (name: string, gossip: number, join: boolean): Promise<Node> => {
     const data = path.join(root, name);
     const proc = await startNodeProcess([
@@ -87,8 +77,8 @@ t.test('three nodes, 5,000 keys, kill -9, a fourth node joins', async (t) => {
     return node;
   };
   const n1 = await start('n1', seedPort, false);
-  const n2 = await start('n2', await freePort(), true);
-  const n3 = await start('n3', await freePort(), true);
+  const n2 = await start('n2', await freeTcpPort(), true);
+  const n3 = await start('n3', await freeTcpPort(), true);
   const alive = async (n: Node, want: number) => ((await api(n, 'GET', '/api/v1/cluster/members')).json as { members: { state: string }[] }).members.filter((m) => m.state === 'alive').length === want;
   await until('three members alive', () => alive(n1, 3), 30_000);
 
@@ -128,7 +118,7 @@ t.test('three nodes, 5,000 keys, kill -9, a fourth node joins', async (t) => {
   t.same((await readAll(n2)).slice(0, 5), [], 'every key readable with n3 killed (via n2)');
 
   const n3b = await start('n3', n3.gossip, true);
-  const n4 = await start('n4', await freePort(), true);
+  const n4 = await start('n4', await freeTcpPort(), true);
   await until('four members alive', () => alive(n1, 4), 30_000);
   t.equal((await api(n1, 'POST', '/api/v1/cluster/join', { node: 'n4' })).status, 200, 'join n4 staged');
   const plan2 = (await api(n1, 'GET', '/api/v1/cluster/plan')).json as { nextVersion: number; movedPartitions: number; balance: { members: { name: string; owned: number }[] } };

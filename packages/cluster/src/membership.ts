@@ -1,12 +1,12 @@
 /**
  * Membership in a core node: runs SWIM (packages/swim) on the gossip port and keeps the rest of
- * the node in step with it:
+ * the node in step with it (`ActorNet.followMember`, packages/actors):
  * - a member alive (joined, recovered, updated) → the actor transport learns its cluster address;
  * - a member failed or left → the transport drops its link and queue, and the actor system
  *   treats the node as down (monitors fire `node-down`, queries to it fail).
  * It also serves `GET /api/v1/cluster/members` and exports SWIM's counters to Prometheus.
  */
-import type { ActorNet, ActorSystem } from '@shoal/actors';
+import type { ActorNet } from '@shoal/actors';
 import { ApiError, exportCounter, exportGauge, type ApiMetrics, type ApiRoutes } from '@shoal/api';
 import type { Logger, World } from '@shoal/runtime';
 import { SwimNode, swimConfig, type Member, type MemberEvent, type MemberMeta } from '@shoal/swim';
@@ -19,37 +19,25 @@ export interface MembershipOptions {
   keyring: Keyring;
   meta: MemberMeta;
   net: ActorNet;
-  system: ActorSystem;
   log: Logger;
 }
 
-export function followMembership(event: MemberEvent, self: string, net: ActorNet, system: ActorSystem, log: Logger): void {
+/** Logs a membership event about another member (the actor transport follows it: `net.followMember`). */
+function logMembership(event: MemberEvent, self: string, log: Logger): void {
   const m = event.member;
   if (m.name === self) return;
-  switch (event.kind) {
-    case 'joined':
-    case 'recovered':
-    case 'updated':
-      net.setPeerAddress(m.name, m.meta.addresses.cluster);
-      log.info(`member ${event.kind}`, { member: m.name, role: m.meta.role, incarnation: m.incarnation });
-      return;
-    case 'suspected':
-      log.info('member suspected', { member: m.name, incarnation: m.incarnation });
-      return;
-    case 'failed':
-    case 'left':
-      log.warn(`member ${event.kind}`, { member: m.name, incarnation: m.incarnation });
-      net.forgetPeer(m.name);
-      system.nodeDown(m.name);
-      return;
-  }
+  if (event.kind === 'failed' || event.kind === 'left') log.warn(`member ${event.kind}`, { member: m.name, incarnation: m.incarnation });
+  else log.info(`member ${event.kind}`, { member: m.name, ...(event.kind === 'suspected' ? {} : { role: m.meta.role }), incarnation: m.incarnation });
 }
 
 /** Starts SWIM, follows its events, and joins the seeds in the background. */
 export async function startMembership(opts: MembershipOptions): Promise<SwimNode> {
-  const { config, world, keyring, meta, net, system, log } = opts;
+  const { config, world, keyring, meta, net, log } = opts;
   const swim = new SwimNode({ world, config: swimConfig(config.swimPreset), name: config.name, meta, keyring, cluster: config.cluster });
-  swim.subscribe((event) => followMembership(event, config.name, net, system, log));
+  swim.subscribe((event) => {
+    net.followMember(event);
+    logMembership(event, config.name, log);
+  });
   await swim.start();
   if (config.join.length > 0) {
     void swim

@@ -117,7 +117,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
 
     // Membership last: the gossiped metadata carries every address, so the others can reach us.
     const meta = { role: 'core' as const, version: shoalVersion, addresses: { gossip: formatAddress(config.host, config.gossipPort), cluster: clusterAddress, http: httpAddress }, tags: {} };
-    const swim = await startMembership({ config, world, keyring: keyring.value, meta, net, system, log: log.child({ component: 'swim' }) });
+    const swim = await startMembership({ config, world, keyring: keyring.value, meta, net, log: log.child({ component: 'swim' }) });
     late.swim = swim;
     undo.push(async () => {
       await swim.leave().catch(() => undefined);

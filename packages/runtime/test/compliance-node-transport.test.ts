@@ -1,27 +1,16 @@
 // The transport compliance suite against the Node transport (UDP + ws) on 127.0.0.1.
 import t from 'tap';
-import net from 'node:net';
-import { nodeTransport } from '@shoal/runtime';
+import { freeTcpPort, nodeTransport } from '@shoal/runtime';
 import { transportCompliance } from '@shoal/runtime/compliance';
 
 const waitLimitMs = 5000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A loopback port where nothing listens: bind one, then let it go. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 transportCompliance(t, async () => ({
   a: { transport: nodeTransport(), host: '127.0.0.1' },
   b: { transport: nodeTransport(), host: '127.0.0.1' },
-  nowhere: `127.0.0.1:${await freePort()}`,
+  nowhere: `127.0.0.1:${await freeTcpPort()}`,
   settle: async (p) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -63,6 +63,12 @@ interface Peer {
   roomWaiters: { atMost: number; resolve: () => void }[];
 }
 
+/** What `followMember` reads of a membership event (SWIM's `MemberEvent` has this shape). */
+export interface MembershipEvent {
+  readonly kind: string;
+  readonly member: { readonly name: string; readonly meta: { readonly addresses: { readonly cluster: string } } };
+}
+
 export class ActorNet implements RemoteRouter {
   readonly settings: NetSettings;
   readonly stats: NetStats = emptyNetStats();
@@ -159,6 +165,29 @@ export class ActorNet implements RemoteRouter {
     const peer = this.peer(node);
     peer.address = address;
     if (peer.queue.size > 0) this.schedulePump(peer);
+  }
+
+  /**
+   * Follows one membership event (SWIM's `MemberEvent`, by shape): a member that joined,
+   * recovered or changed gets its cluster address; one that failed or left is forgotten and
+   * declared down to the local system (its monitors fire, queries to it fail). Other kinds, and
+   * events about this node, change nothing.
+   */
+  followMember(event: MembershipEvent): void {
+    const m = event.member;
+    if (m.name === this.system.name) return;
+    switch (event.kind) {
+      case 'joined':
+      case 'recovered':
+      case 'updated':
+        this.setPeerAddress(m.name, m.meta.addresses.cluster);
+        return;
+      case 'failed':
+      case 'left':
+        this.forgetPeer(m.name);
+        this.system.nodeDown(m.name);
+        return;
+    }
   }
 
   /** A peer node left for good: close its link and forget it. */
