@@ -1,6 +1,7 @@
 /**
- * Quorum operations: the coordinator of each request, as functions over `query` (one pending
- * query per replica; no actor per request is needed because nothing here holds state between
+ * Quorum operations: the coordinator of each request, as functions over the node's request
+ * multiplexer (mux.ts: one pending call per replica, batched with the other calls of the same
+ * turn to the same node; no actor per request is needed because nothing here holds state between
  * messages beyond the promise that collects the answers).
  *
  * get(bucket, key, { r, timeoutMs }): asks every entry of the route (routing.ts: up primaries,
@@ -29,7 +30,8 @@ import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, Quorum
 import type { Clock, Random } from '@shoal/runtime';
 import { keyPartition } from './keys.js';
 import type { ReplicateRequest } from './kv-vnode.js';
-import { askHost, hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
+import { hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
+import type { HostMux } from './mux.js';
 import { coordinatorOf, effectiveQuorum, type RouteEntry } from './routing.js';
 import type { Route } from './routing.js';
 import type { RingView } from './view.js';
@@ -75,6 +77,8 @@ export interface CoordinatorDeps {
   readonly view: RingView;
   readonly buckets: BucketRegistry;
   readonly config: RingConfig;
+  /** Batches the quorum path's commands per node (mux.ts). */
+  readonly mux: HostMux;
 }
 
 /** The named error for a failure reply. */
@@ -97,17 +101,18 @@ export function errorOf(f: Failure): RingError {
 
 type Outcome<R> = { readonly ok: true; readonly reply: R } | { readonly ok: false; readonly code: RingErrorCode; readonly why: string };
 
-/** A query whose failure is a value: timeout, unreachable, or the replica's own refusal. */
-async function ask<R extends { ok: boolean }>(target: ActorRef<HostMessage>, p: number, cmd: VnodeCommand, timeoutMs: number, random: Random): Promise<Outcome<R>> {
+/** A call whose failure is a value: timeout, unreachable, or the replica's own refusal. */
+async function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
   try {
-    const r = await askHost<R>(target, p, cmd, timeoutMs, random);
+    const r = (await mux.call(node, p, cmd, timeoutMs)) as R;
+    if (typeof r !== 'object' || r === null) return { ok: false, code: 'no-quorum', why: `${node} answered something that is not a reply` };
     if (r.ok) return { ok: true, reply: r };
     const f = r as unknown as Failure;
     return { ok: false, code: f.code, why: f.message };
   } catch (err) {
-    if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${target.node} did not answer in ${timeoutMs} ms` };
-    if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${target.node} is unreachable` };
-    return { ok: false, code: 'no-quorum', why: `${target.node}: ${err instanceof Error ? err.message : String(err)}` };
+    if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${node} did not answer in ${timeoutMs} ms` };
+    if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${node} is unreachable` };
+    return { ok: false, code: 'no-quorum', why: `${node}: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -174,7 +179,7 @@ export class Coordinator {
     if (counting < r) throw new NoQuorumError(`no quorum: ${counting} of the ${r} replicas a read of ${bucket}/${key} needs are up`);
     const timeoutMs = opts.timeoutMs ?? this.deps.config.requestTimeoutMs;
     const entries = route.entries;
-    const asks = entries.map((e) => ask<Extract<ReadReply, { ok: true }>>(this.hostRef(e.node), route.partition, { c: 'get', bucket, key }, timeoutMs, this.deps.random));
+    const asks = entries.map((e) => ask<Extract<ReadReply, { ok: true }>>(this.deps.mux, e.node, route.partition, { c: 'get', bucket, key }, timeoutMs));
     const counts = (reply: Extract<ReadReply, { ok: true }>, i: number): boolean => entries[i]!.counts && !(reply.absent && entries[i]!.role === 'leaving');
     const repair = (outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void => this.readRepair(spec, route, bucket, key, outcomes);
     const { replies, counted } = await quorum(asks, r, counts, `read of ${bucket}/${key}`, repair);
@@ -215,7 +220,7 @@ export class Coordinator {
       const had = o.reply.bytes;
       if (had !== null && Buffer.compare(had, bytes) === 0) return;
       const timeoutMs = this.deps.config.requestTimeoutMs;
-      void ask<Ack>(this.hostRef(e.node), route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs, this.deps.random);
+      void ask<Ack>(this.deps.mux, e.node, route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs);
     });
   }
 
@@ -243,7 +248,7 @@ export class Coordinator {
     const cmd: VnodeCommand = { c: 'write', bucket, key, op, w, n: spec.n, timeoutMs, deadline: this.deps.clock.wallMs() + timeoutMs, ...(coordinator.role === 'fallback' ? { standsFor: coordinator.standsFor } : {}) };
     // The coordinating vnode answers within timeoutMs (its replication gives up then); the
     // margin lets its own answer (which says why) arrive before ours expires.
-    const o = await ask<Extract<WriteReply, { ok: true }>>(this.hostRef(coordinator.node), route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4), this.deps.random);
+    const o = await ask<Extract<WriteReply, { ok: true }>>(this.deps.mux, coordinator.node, route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4));
     if (!o.ok) throw o.code === 'timeout' ? new QuorumTimeoutError(`timeout: the write of ${bucket}/${key} was not acknowledged in time (${o.why}); it may still be applied`) : errorOf({ ok: false, code: o.code, message: o.why });
     return { acks: o.reply.acks };
   }
@@ -256,7 +261,7 @@ export class Coordinator {
     const w = effectiveQuorum(req.w, route.replicas);
     const needed = w - 1; // this vnode's own write counts once it is durable (kv-vnode.ts waits for it)
     const asks = others.map((e) =>
-      ask<Extract<Ack, { ok: true }>>(this.hostRef(e.node), req.partition, { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) }, Math.max(1, req.deadline - this.deps.clock.wallMs()), this.deps.random),
+      ask<Extract<Ack, { ok: true }>>(this.deps.mux, e.node, req.partition, { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) }, Math.max(1, req.deadline - this.deps.clock.wallMs())),
     );
     if (needed <= 0) return { ok: true, acks: 1 };
     try {

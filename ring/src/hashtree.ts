@@ -21,7 +21,7 @@
  * costs no storage scan; that is the price (~100 B per key) of exchanges that read nothing from
  * disk until a difference is found. riak_core keeps the same data in LevelDB.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { aaeFanout, aaeSegments } from './limits.js';
 
 /** FNV-1a over the UTF-16 code units of the key: which segment a key falls in. */
@@ -36,8 +36,13 @@ export function segmentOf(skey: string, segments: number = aaeSegments): number 
 
 /** The hash of one stored record: the first 32 bits of SHA-1(key ‖ 0 ‖ bytes), never 0. */
 export function keyHash(skey: string, bytes: Uint8Array): number {
-  const d = createHash('sha1').update(skey, 'utf8').update(Buffer.of(0)).update(bytes).digest();
-  return d.readUInt32BE(0) || 1;
+  // One buffer and a one-shot hash (runs on every write); the same digest as hashing the parts.
+  const k = Buffer.byteLength(skey, 'utf8');
+  const input = Buffer.allocUnsafe(k + 1 + bytes.byteLength);
+  input.write(skey, 0, 'utf8');
+  input[k] = 0;
+  input.set(bytes, k + 1);
+  return hash('sha1', input, 'buffer').readUInt32BE(0) || 1;
 }
 
 export class HashTree {

@@ -8,7 +8,9 @@
  *   holds data of (found at start); a write, merge or handoff for any other partition spawns one
  *   (this node is a fallback, or an old holder a stale coordinator still writes to: it keeps the
  *   data and hands it on). A read or fold for a partition it has no vnode of is answered "absent"
- *   without spawning one.
+ *   without spawning one. A batch `{ t: 'cmds', items }` from a node's mux (mux.ts: quorum
+ *   gets, merges and writes) is routed item by item the same way; each item's vnode replies
+ *   through the host's `ReplyBatcher` (reply-batch.ts), which sends them back batched.
  * - Handoff: on every tick, `planHandoffs` (handoff-plan.ts) over the vnodes' state; the tasks
  *   run as sessions inside their vnodes (vnode.ts); a finished session reports its transfers to
  *   the ring manager, and a vnode that dropped its data is stopped.
@@ -25,6 +27,8 @@ import { KvVnode, type KvVnodeEnv } from './kv-vnode.js';
 import { handoffBatchItemsMax, reapBatchMax, reapKeysMax } from './limits.js';
 import { askHost, commandProblem, failure, hostPath, withRid, type Ack, type HostMessage, type ManagerMessage, type RecordItem, type VnodeCommand } from './messages.js';
 import { runExchange } from './aae.js';
+import { muxBatchItemsMax, muxCommands, type MuxMessage } from './mux.js';
+import { ReplyBatcher } from './reply-batch.js';
 import { reapPartition } from './reaper.js';
 import { runSession, vnodeActor, type VnodeBehaviour, type VnodeMessage } from './vnode.js';
 import { pendingTransfers, type Transfer, type TransferState } from './transfers.js';
@@ -102,7 +106,12 @@ export class VnodeHost {
   private readonly reported = new Map<number, { version: number; hash: string; transfers: readonly Transfer[] }>();
   readonly stats = { sessionsStarted: 0, sessionsFailed: 0, sessionsDone: 0, sessionsResumed: 0, batchesSent: 0, handoffRecordsSent: 0, handoffBytesSent: 0, dropped: 0, exchanges: 0, aaeRepairs: 0, reaped: 0 };
 
-  constructor(private readonly deps: HostDeps) {}
+  /** Replies to batched commands, per asker (reply-batch.ts). */
+  private readonly replies: ReplyBatcher;
+
+  constructor(private readonly deps: HostDeps) {
+    this.replies = new ReplyBatcher(deps.env.clock, deps.log, () => this.self);
+  }
 
   /** Forgets every vnode (the host actor restarted after a crash: its children were stopped). */
   reset(): VnodeHost {
@@ -158,6 +167,8 @@ export class VnodeHost {
     switch (msg.t) {
       case 'cmd':
         return this.route(msg.p, msg.cmd, msg.rid, ctx);
+      case 'cmds':
+        return this.routeMany(msg.items, ctx);
       case 'tick-handoff':
         return this.tickHandoff();
       case 'tick-aae':
@@ -180,8 +191,34 @@ export class VnodeHost {
   }
 
   private route(p: number, cmd: VnodeCommand, rid: number, ctx: ActorContext<HostMessage>): void {
+    const sender = ctx.sender;
+    this.routeOne(p, cmd, (r) => dispatch(sender, withRid(r, rid), ctx.self), (ref) => dispatch(ref, { ...cmd, rid } as unknown as VnodeMessage, sender), ctx);
+  }
+
+  /** A batch of commands from a node's mux (mux.ts): each routed alone, replies batched back. */
+  private routeMany(items: unknown, ctx: ActorContext<HostMessage>): void {
+    const sender = ctx.sender as ActorRef<MuxMessage> | undefined;
+    // Ignored: a batch nobody can be answered for, or not a batch (a peer's bug; logged).
+    if (sender === undefined || !Array.isArray(items) || items.length > muxBatchItemsMax) {
+      this.deps.log.warn('malformed command batch dropped', { from: sender?.node, items: Array.isArray(items) ? items.length : typeof items });
+      return;
+    }
+    const sink = this.replies.sink(sender);
+    for (const item of items as unknown[]) {
+      if (!Array.isArray(item) || item.length !== 3 || !Number.isSafeInteger(item[0])) continue; // no id: nobody to answer
+      const [rid, p, cmd] = item as [number, number, VnodeCommand];
+      const reply = (r: unknown): void => sink(rid, r);
+      if (typeof cmd !== 'object' || cmd === null || !muxCommands.has(cmd.c)) {
+        reply(failure('invalid-operation', `a command batch may hold only ${[...muxCommands].join(', ')}`));
+        continue;
+      }
+      this.routeOne(p, cmd, reply, (ref) => dispatch(ref, { ...cmd, via: reply } as unknown as VnodeMessage), ctx);
+    }
+  }
+
+  /** Checks a command and hands it to its vnode (`forward`), or answers it here (`reply`). */
+  private routeOne(p: number, cmd: VnodeCommand, reply: (r: unknown) => void, forward: (vnode: ActorRef<VnodeMessage>) => void, ctx: ActorContext<HostMessage>): void {
     const ring = this.deps.view.ring;
-    const reply = (r: unknown): void => dispatch(ctx.sender, withRid(r, rid), ctx.self);
     if (!ring) return reply(failure('no-ring', `node ${this.deps.env.self} has no ring yet`));
     if (!Number.isInteger(p) || p < 0 || p >= ring.partitionCount) return reply(failure('invalid-key', `partition ${String(p)} is not in 0 … ${ring.partitionCount - 1}`));
     const problem = commandProblem(cmd, { itemsMax: handoffBatchItemsMax, keysMax: reapKeysMax * 4 });
@@ -195,8 +232,9 @@ export class VnodeHost {
       if (!spawning.has(cmd.c) && !this.deps.view.owns(p)) return reply(absentReply(cmd));
       entry = this.ensure(p, ctx);
     }
-    dispatch(entry.ref, { ...cmd, rid } as unknown as VnodeMessage, ctx.sender);
+    forward(entry.ref);
   }
+
 
   private ensureOwned(ctx: ActorContext<HostMessage>): void {
     const ring = this.deps.view.ring;

@@ -28,4 +28,5 @@ export { RingManager, type ManagerReply } from './manager.js';
 export { Coordinator, errorOf, type GetOptions, type GetResult, type WriteOptions, type WriteResult, type RequestOptions } from './coordinator.js';
 export { listBucket, coverageCandidates, type ListOptions, type ListPage } from './coverage.js';
 export { runExchange, ExchangeError } from './aae.js';
+export { HostMux, muxActor, MuxRefusedError, estimateBytes, muxBatchItemsMax, muxBatchBytesMax, muxPendingMax, muxCommands, timeoutStepMs, type MuxMessage, type MuxItem } from './mux.js';
 export * from './service.js';

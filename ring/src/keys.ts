@@ -16,30 +16,36 @@
  * choose which partition a key lands in, which they can already do by trying keys. The format
  * is pinned by test vectors (test/keys.test.ts); changing it moves every stored key.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidKeyError } from './errors.js';
 import { bucketBytesMax, keyBytesMax } from './limits.js';
 import { isWellFormed } from './names.js';
 
 const controlCharacter = /[\u0000-\u001f]/;
 
-function encodePart(what: string, s: string, bytesMax: number): Buffer {
+/** Checks one part of a key; returns its UTF-8 length. Throws InvalidKeyError. */
+function checkPart(what: string, s: string, bytesMax: number): number {
   if (typeof s !== 'string') throw new InvalidKeyError(`the ${what} must be a string`);
   if (!isWellFormed(s)) throw new InvalidKeyError(`the ${what} contains a lone surrogate (not valid UTF-16)`);
   // Storage keys cannot hold control characters (@shoal/runtime checkKey); refuse them here so
   // that every key the ring places can also be stored.
   if (controlCharacter.test(s)) throw new InvalidKeyError(`the ${what} contains a control character`);
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length > bytesMax) throw new InvalidKeyError(`the ${what} is ${bytes.length} bytes, more than the ${bytesMax} allowed`);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length, 0);
-  return Buffer.concat([length, bytes]);
+  const length = Buffer.byteLength(s, 'utf8');
+  if (length > bytesMax) throw new InvalidKeyError(`the ${what} is ${length} bytes, more than the ${bytesMax} allowed`);
+  return length;
 }
 
 /** The 20-byte SHA-1 digest that places `(bucket, key)` on the ring. Throws InvalidKeyError. */
 export function keyDigest(bucket: string, key: string): Buffer {
-  const input = Buffer.concat([encodePart('bucket', bucket, bucketBytesMax), encodePart('key', key, keyBytesMax)]);
-  return createHash('sha1').update(input).digest();
+  const b = checkPart('bucket', bucket, bucketBytesMax);
+  const k = checkPart('key', key, keyBytesMax);
+  // One buffer and a one-shot hash: this runs on every request.
+  const input = Buffer.allocUnsafe(8 + b + k);
+  input.writeUInt32BE(b, 0);
+  input.write(bucket, 4, 'utf8');
+  input.writeUInt32BE(k, 4 + b);
+  input.write(key, 8 + b, 'utf8');
+  return hash('sha1', input, 'buffer');
 }
 
 /** log2 of a power of two P (1 … 2^31). */

@@ -86,6 +86,8 @@ export type ForeignReply = { readonly ok: true; readonly holds: boolean } | Fail
 /** Messages to the vnode host. */
 export type HostMessage =
   | { readonly t: 'cmd'; readonly p: number; readonly cmd: VnodeCommand; readonly rid: number }
+  /** Commands batched by a node's mux (mux.ts): [request id, partition, command]; shapes checked per item. */
+  | { readonly t: 'cmds'; readonly items: readonly (readonly [number, number, VnodeCommand])[] }
   | { readonly t: 'tick-handoff' }
   | { readonly t: 'tick-aae' }
   | { readonly t: 'tick-reap' }

@@ -6,6 +6,7 @@
  *   ring-manager actor      cluster state, gossip, stage/plan/commit/clear (manager.ts)
  *   ring-vnodes actor       vnodes, handoff, anti-entropy, reaping (host.ts, kv-vnode.ts)
  *   Coordinator             quorum get/update/delete (coordinator.ts); list (coverage.ts)
+ *   ring-replies actor      replies to the coordinator's batched commands (mux.ts)
  *   timers                  gossip, handoff, anti-entropy and reaper ticks (config.ts)
  *
  * Start: the node incarnation moves on unless the last stop was clean (writer ids, kv-vnode.ts);
@@ -29,6 +30,7 @@ import { hostActor, VnodeHost, type HostStatus } from './host.js';
 import type { KvVnodeEnv } from './kv-vnode.js';
 import { emptyClusterState, ringFromPeer, transfersFromPeer, type ClusterState } from './manager-core.js';
 import { managerActor, RingManager, type ManagerReply } from './manager.js';
+import { HostMux, muxActor, type MuxMessage } from './mux.js';
 import type { HostMessage, ManagerMessage } from './messages.js';
 import { nothingStaged, type ChangeRequest, type Plan, type Staged, type StagedChange } from './plan.js';
 import { bootstrapRing, ringToData, type Ring } from './ring.js';
@@ -198,6 +200,7 @@ interface Parts {
   readonly buckets: BucketRegistry;
   readonly hooks: PermitHooks;
   readonly coordinator: Coordinator;
+  readonly mux: HostMux;
   readonly manager: RingManager;
   readonly managerRef: ActorRef<ManagerMessage>;
   readonly host: VnodeHost;
@@ -225,6 +228,8 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
     clockSkewMaxMs: config.clockSkewMaxMs,
     replicate: coordinator.replicate.bind(coordinator),
   };
+  const muxRef = spawn(opts.root, muxActor(base.mux), 'ring-replies') as ActorRef<MuxMessage>;
+  base.mux.bind(muxRef);
   const host = new VnodeHost({ view, env, config, random: opts.random, log, manager: managerRef });
   const hostRef = spawn(opts.root, hostActor, 'ring-vnodes', { initialStateFunc: () => host.reset() }) as ActorRef<HostMessage>;
   dispatch(hostRef, { t: 'ring-changed' });
@@ -247,6 +252,9 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
     for (const u of unsubscribes) u();
     stopActor(hostRef);
     stopActor(managerRef);
+    base.mux.stop();
+    stopActor(muxRef);
+    view.close();
   };
   return { ...base, manager, managerRef, host, detach };
 }
@@ -263,8 +271,9 @@ export async function startRingService(opts: RingServiceOptions): Promise<RingSe
   if (state.ring) view.publish(state.ring, state.transfers ?? noTransfers(state.ring));
   const buckets = opts.buckets ?? new BucketRegistry({ generic: true });
   const hooks: PermitHooks = opts.permitHooks ?? new Map();
-  const coordinator = new Coordinator({ self, clock: opts.clock, random: opts.random, root: opts.root, view, buckets, config });
-  const parts = spawnParts(opts, { self, config, view, buckets, hooks, coordinator, cluster }, state, incarnation, log);
+  const mux = new HostMux({ self, clock: opts.clock, random: opts.random, root: opts.root });
+  const coordinator = new Coordinator({ self, clock: opts.clock, random: opts.random, root: opts.root, view, buckets, config, mux });
+  const parts = spawnParts(opts, { self, config, view, buckets, hooks, coordinator, mux, cluster }, state, incarnation, log);
   return serviceApi(opts, parts);
 }
 

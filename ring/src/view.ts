@@ -7,6 +7,11 @@
  * Liveness is injected (SWIM in a node, an oracle in the simulator): `isUp(node)` and
  * optionally a stream of up/down changes (hinted handoff starts sooner when an owner comes
  * back; without it the periodic tick finds out). This node is always up to itself.
+ *
+ * Routes are computed once per partition and bucket size and kept until the ring, the transfer
+ * state or anybody's liveness changes — only when the liveness source reports its changes
+ * (`subscribe`); without it every request computes its route (a preference list walks the
+ * continuum and allocates, which was a measurable share of a quorum request's cost).
  */
 import type { Ring } from './ring.js';
 import { route, type Route } from './routing.js';
@@ -25,6 +30,9 @@ export class RingView {
   private state: TransferState | undefined;
   private index: TransferIndex | undefined;
   private readonly listeners = new Set<ViewListener>();
+  /** Routes by `p * 16 + n` (n ≤ replicationMax < 16); undefined when liveness has no change feed. */
+  private readonly routes: Map<number, Route> | undefined;
+  private readonly unsubscribe: (() => void) | undefined;
   readonly isUp: (node: string) => boolean;
 
   constructor(
@@ -32,6 +40,17 @@ export class RingView {
     readonly liveness: Liveness,
   ) {
     this.isUp = (node) => node === self || liveness.isUp(node);
+    if (liveness.subscribe) {
+      const routes = new Map<number, Route>();
+      this.routes = routes;
+      this.unsubscribe = liveness.subscribe(() => routes.clear());
+    }
+  }
+
+  /** Stops following liveness changes (the service stops). */
+  close(): void {
+    this.unsubscribe?.();
+    this.routes?.clear();
   }
 
   get ring(): Ring | undefined {
@@ -48,6 +67,7 @@ export class RingView {
 
   publish(ring: Ring, transfers: TransferState): void {
     if (ring === this.current && transfers === this.state) return;
+    this.routes?.clear();
     this.current = ring;
     if (transfers !== this.state) {
       this.state = transfers;
@@ -64,7 +84,13 @@ export class RingView {
   /** The route of partition `p` for a bucket of `n` replicas; undefined before any ring. */
   route(p: number, n?: number): Route | undefined {
     const ring = this.current;
-    return ring ? route(ring, this.index, p, this.isUp, n) : undefined;
+    if (!ring) return undefined;
+    if (!this.routes || !Number.isInteger(p) || p < 0 || p >= ring.partitionCount) return route(ring, this.index, p, this.isUp, n);
+    const size = Math.max(1, Math.min(n ?? ring.replication, ring.replication));
+    const key = p * 16 + size;
+    let r = this.routes.get(key);
+    if (r === undefined) this.routes.set(key, (r = route(ring, this.index, p, this.isUp, size)));
+    return r;
   }
 
   /** Whether this node owns `p` in the current ring. */

@@ -131,6 +131,12 @@ function handle(vn: VnodeBehaviour, msg: VnodeMessage, ctx: ActorContext<VnodeMe
       void vn.handoffAbandoned();
       return vn;
     default: {
+      // A batched command (host.ts) carries its reply path; a single one is answered to its sender.
+      const via = (msg as { via?: (r: unknown) => void }).via;
+      if (via !== undefined) {
+        vn.handleCommand(msg, via);
+        return vn;
+      }
       const sender = ctx.sender;
       const rid = (msg as { rid?: number }).rid;
       vn.handleCommand(msg, (r) => dispatch(sender, withRid(r, rid), ctx.self));

@@ -79,3 +79,10 @@ t.test('levels, sizes and hashes', async (t) => {
   t.equal(tree.get('k'), undefined);
   t.equal(tree.root(), new HashTree().root(), 'empty again');
 });
+
+t.test('record hashes are pinned: first 32 bits of SHA-1(key ‖ 0 ‖ bytes), as every node must compute them', async (t) => {
+  // Vectors computed independently (Python hashlib); AAE compares these across nodes and versions.
+  t.equal(keyHash('bench\u0000key-1', Uint8Array.of(1, 2, 3)), 631653941);
+  t.equal(keyHash('vms\u0000café-☃', new Uint8Array(0)), 107129784);
+  t.equal(keyHash('', Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])), 4094218711);
+});

@@ -5,8 +5,8 @@
 import t from 'tap';
 import { simTest, type Sim } from '@shoal/sim';
 import { DeletedError, IncompleteCoverageError, InvalidKeyError, InvalidOperationError, NoQuorumError, QuorumTimeoutError, StageError, UnknownBucketError, RingError, keyPartition, type RingService } from '@shoal/ring';
-import { dispatch, refFromJSON } from '@shoal/actors';
-import { managerPath, noTransfers, ringToData } from '@shoal/ring';
+import { dispatch, refFromJSON, spawn, systemOf } from '@shoal/actors';
+import { hostPath, managerPath, noTransfers, ringToData } from '@shoal/ring';
 import { SimCluster } from './sim-harness.js';
 
 async function cluster(sim: Sim, n: number, opts: ConstructorParameters<typeof SimCluster>[2] = {}): Promise<SimCluster> {
@@ -93,6 +93,52 @@ t.test('no quorum and timeouts are clear', async (t) => {
     const w = await failing(sim, s1.putJson('scratch', 'y', 1, { timeoutMs: 300 }));
     t.ok(w instanceof QuorumTimeoutError || w instanceof NoQuorumError, 'a write times out or finds no quorum');
     sim.heal();
+  });
+});
+
+t.test('command batches from a peer: each item answered by id, malformed ones refused or dropped, never a crash', async (t) => {
+  await simTest(t, 'cmds', { seeds: [3] }, async (sim, t) => {
+    const c = await cluster(sim, 2);
+    await sim.settle(c.service('n1').putJson('scratch', 'a', { x: 1 }));
+    const p = keyPartition(c.service('n1').view.ring!, 'scratch', 'a');
+    const got: unknown[] = [];
+    const collector = spawn(c.node('n2').root!, (s: undefined, msg: unknown) => {
+      got.push(msg);
+      return s;
+    }, 'collector');
+    const host = refFromJSON(c.node('n2').root!, { node: 'n1', path: [...hostPath] });
+    dispatch(host, { t: 'cmds', items: 'not a list' }, collector);
+    dispatch(host, { t: 'cmds', items: Array.from({ length: 300 }, (_, i) => [i, p, { c: 'get', bucket: 'scratch', key: 'a' }]) }, collector);
+    dispatch(host, { t: 'cmds', items: [[1, p, { c: 'get', bucket: 'scratch', key: 'a' }]] });
+    const deadline = systemOf(c.node('n1').root!).clock.wallMs() + 1_000;
+    dispatch(host, {
+      t: 'cmds',
+      items: [
+        [1, p, { c: 'get', bucket: 'scratch', key: 'a' }],
+        [2, 9_999, { c: 'get', bucket: 'scratch', key: 'a' }],
+        [3, p, { c: 'fold', bucket: 'scratch', after: null, limit: 10, filter: null, values: false }],
+        [4, p, { c: 'merge', bucket: 'scratch' }],
+        ['no id', p, { c: 'get', bucket: 'scratch', key: 'a' }],
+        [5, p],
+        [6, p, null],
+        [7, p, { c: 'write', bucket: 'scratch', key: 'a', op: { kind: 'update', ops: { value: { set: 2 } } }, w: 2, n: 3, timeoutMs: 1_000, deadline }],
+      ],
+    }, collector);
+    await sim.runFor(500);
+    t.equal(got.length >= 1, true, 'answers came back');
+    const answers = new Map<unknown, { ok: boolean; code?: string }>();
+    for (const m of got as { t: string; items: [unknown, { ok: boolean; code?: string }][] }[]) {
+      t.equal(m.t, 'replies');
+      for (const [rid, r] of m.items) answers.set(rid, r);
+    }
+    t.same([...answers.keys()].sort(), [1, 2, 3, 4, 6, 7], 'an answer per item that has an id and a command; none for the rest');
+    t.equal(answers.get(1)!.ok, true);
+    t.match(answers.get(2), { ok: false, code: 'invalid-key' });
+    t.match(answers.get(3), { ok: false, code: 'invalid-operation' }, 'folds are not batched');
+    t.match(answers.get(4), { ok: false, code: 'invalid-operation' });
+    t.match(answers.get(6), { ok: false, code: 'invalid-operation' });
+    t.match(answers.get(7), { ok: true, acks: 2 }, 'a batched write is coordinated and acknowledged');
+    t.same(await sim.settle(c.service('n2').getJson('scratch', 'a')), 2, 'the write is readable, and the host still serves');
   });
 });
 

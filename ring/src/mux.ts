@@ -1,0 +1,270 @@
+/**
+ * The request multiplexer of the quorum path: many vnode commands to one node travel in one
+ * actor message, and their replies come back batched the same way.
+ *
+ * Why: a quorum write costs about five messages across the cluster (forward to the coordinator,
+ * a delta to each other replica, their acknowledgements, the answer) and a read three requests
+ * and three answers. Sent one by one, each is a `query` — a temporary ref, a timer, a promise, a
+ * message envelope, a second hop from the host to the vnode — and under load that per-message
+ * work (and the garbage it leaves) was most of a write's CPU. Batched per destination and event
+ * loop turn, the fixed cost is paid once per batch.
+ *
+ * Sending side (`HostMux.call`): a command is queued for its node with a random request id and
+ * a pending entry; at the end of the turn (`clock.defer`) each node's queue leaves as
+ * `{ t: 'cmds', items: [[rid, p, cmd], …] }` (messages.ts) to that node's vnode host, with this
+ * node's reply actor (`ring-replies`, `muxActor`) as the sender. A batch is cut at
+ * `muxBatchItemsMax` items or `muxBatchBytesMax` estimated bytes; a command alone over the byte
+ * bound goes in a batch of its own (it would have been one message anyway).
+ *
+ * Receiving side (host.ts, `ReplyBatcher`): each item is routed to its vnode as a single command
+ * would be; every reply joins a per-asker buffer that leaves at the end of the turn as
+ * `{ t: 'replies', items: [[rid, reply], …] }`. Replies never wait for each other beyond the
+ * turn in which they are made: a slow write in a batch does not hold back a fast read.
+ *
+ * How a call ends, exactly once (the same outcomes as `query`, so callers map them alike):
+ * - its reply arrives (a reply whose id is not pending — late, or meant for a previous life of
+ *   this node — is dropped);
+ * - its timeout passes: `QueryTimeoutError` (timeouts are rounded up to `timeoutStepMs` so a
+ *   batch needs one timer, not one per command);
+ * - the destination's host is down: this node monitors each destination's host while calls to
+ *   it are outstanding (actors `monitor`), and a down notice (node down or unreachable, host
+ *   stopped or absent) fails its pending calls at once with `NodeDownError`;
+ * - the transport refuses the batch (outbound queue full, no route): its error, at once;
+ * - more than `muxPendingMax` calls are outstanding: refused at once (memory bound).
+ * A batch that reached a node whose host could not take it (mailbox full) is not reported back:
+ * its calls end by timeout.
+ */
+import { dispatch, isDownMessage, monitor, NodeDownError, QueryTimeoutError, refFromJSON, type ActorContext, type ActorRef } from '@shoal/actors';
+import type { Clock, Random, Timer } from '@shoal/runtime';
+import { hostPath, type HostMessage, type VnodeCommand } from './messages.js';
+
+/** Commands in one batch at most (each is a handful of wire elements plus its payload). */
+export const muxBatchItemsMax = 256;
+/** Estimated bytes of one batch (request or reply) at most; a larger single item goes alone. */
+export const muxBatchBytesMax = 256 * 1024;
+/** Calls outstanding at once on one node at most. */
+export const muxPendingMax = 100_000;
+/** Timeouts are rounded up to a multiple of this (one timer per batch and step). */
+export const timeoutStepMs = 10;
+
+/** The kinds of command that travel batched (the quorum path); others use `askHost`. */
+export const muxCommands: ReadonlySet<VnodeCommand['c']> = new Set(['get', 'merge', 'write']);
+
+/** Messages of the reply actor: batched replies, or a monitor's down notice. */
+export type MuxMessage = { readonly t: 'replies'; readonly items: readonly (readonly [number, unknown])[] } | { readonly type: 'shoal.down' };
+
+/** One batched command: [request id, partition, command]. */
+export type MuxItem = readonly [number, number, VnodeCommand];
+
+export class MuxRefusedError extends Error {
+  override name = 'MuxRefusedError';
+}
+
+interface Pending {
+  readonly rid: number;
+  readonly node: string;
+  readonly resolve: (r: unknown) => void;
+  readonly reject: (e: Error) => void;
+  done: boolean;
+  group: Group | undefined;
+}
+
+/** The calls of one batch with the same (rounded) timeout: one timer, cancelled once all ended. */
+interface Group {
+  readonly entries: Pending[];
+  open: number;
+  timer: Timer | undefined;
+}
+
+interface Outbox {
+  items: MuxItem[];
+  bytes: number;
+  /** The open batch's calls, by rounded timeout. */
+  byTimeout: Map<number, Group>;
+}
+
+/**
+ * Rough encoded size of a command: its strings and byte payloads, plus an allowance per value.
+ * Bounded work: stops counting once past `muxBatchBytesMax` (the item then goes alone).
+ */
+export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax + 1): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && bytes < budget) {
+    const v = stack.pop();
+    if (typeof v === 'string') bytes += v.length * 3 + 5;
+    else if (v instanceof Uint8Array) bytes += v.byteLength + 5;
+    else if (Array.isArray(v)) {
+      bytes += 5;
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      bytes += 5;
+      for (const k in v) {
+        bytes += k.length * 3 + 5;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    } else bytes += 9;
+  }
+  return bytes;
+}
+
+export interface HostMuxDeps {
+  readonly self: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Any ref of this node's system (to bind host refs). */
+  readonly root: ActorRef<unknown>;
+}
+
+export class HostMux {
+  private readonly pending = new Map<number, Pending>();
+  private readonly byNode = new Map<string, Set<Pending>>();
+  private readonly outboxes = new Map<string, Outbox>();
+  /** Destinations whose host this node monitors (until a down notice arrives). */
+  private readonly watched = new Set<string>();
+  private flushScheduled = false;
+  private replyRef: ActorRef<MuxMessage> | undefined;
+  readonly stats = { calls: 0, batchesOut: 0, repliesIn: 0, stale: 0, timeouts: 0, down: 0, refused: 0 };
+
+  constructor(private readonly deps: HostMuxDeps) {}
+
+  /** Binds the reply actor (service.ts spawns it); calls before this are refused. */
+  bind(replyRef: ActorRef<MuxMessage>): void {
+    this.replyRef = replyRef;
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Sends `cmd` for partition `p` to `node`'s host; resolves with the reply (module header). */
+  call(node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<unknown> {
+    if (this.replyRef === undefined) return Promise.reject(new MuxRefusedError('the ring service is not running'));
+    if (this.pending.size >= muxPendingMax) {
+      this.stats.refused++;
+      return Promise.reject(new MuxRefusedError(`${muxPendingMax} requests are already outstanding on ${this.deps.self}`));
+    }
+    this.stats.calls++;
+    let rid = this.deps.random.int(2 ** 48);
+    while (this.pending.has(rid)) rid = this.deps.random.int(2 ** 48);
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { rid, node, resolve, reject, done: false, group: undefined };
+      this.pending.set(rid, entry);
+      let set = this.byNode.get(node);
+      if (!set) this.byNode.set(node, (set = new Set()));
+      set.add(entry);
+      this.enqueue(entry, [rid, p, cmd], Math.ceil(timeoutMs / timeoutStepMs) * timeoutStepMs);
+    });
+  }
+
+  private enqueue(entry: Pending, item: MuxItem, timeoutMs: number): void {
+    const bytes = estimateBytes(item[2]) + 24;
+    let box = this.outboxes.get(entry.node);
+    if (box && (box.items.length >= muxBatchItemsMax || box.bytes + bytes > muxBatchBytesMax)) {
+      this.send(entry.node, box);
+      box = undefined;
+    }
+    if (!box) this.outboxes.set(entry.node, (box = { items: [], bytes: 0, byTimeout: new Map() }));
+    box.items.push(item);
+    box.bytes += bytes;
+    let group = box.byTimeout.get(timeoutMs);
+    if (!group) box.byTimeout.set(timeoutMs, (group = { entries: [], open: 0, timer: undefined }));
+    group.entries.push(entry);
+    group.open++;
+    entry.group = group;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.deps.clock.defer(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const boxes = [...this.outboxes];
+    this.outboxes.clear();
+    for (const [node, box] of boxes) this.send(node, box);
+  };
+
+  private send(node: string, box: Outbox): void {
+    if (this.outboxes.get(node) === box) this.outboxes.delete(node);
+    const host = refFromJSON<HostMessage>(this.deps.root, { node, path: [...hostPath] });
+    for (const [timeoutMs, group] of box.byTimeout) {
+      if (group.open > 0) group.timer = this.deps.clock.setTimer(timeoutMs, () => this.expire(group.entries, host, timeoutMs));
+    }
+    try {
+      if (!this.watched.has(node)) {
+        this.watched.add(node);
+        monitor(this.replyRef!, host);
+      }
+      dispatch(host, { t: 'cmds', items: box.items } as HostMessage, this.replyRef);
+      this.stats.batchesOut++;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const group of box.byTimeout.values()) for (const e of group.entries) this.settle(e, undefined, error);
+    }
+  }
+
+  private expire(group: readonly Pending[], host: ActorRef<unknown>, timeoutMs: number): void {
+    for (const e of group) {
+      if (e.done) continue;
+      this.stats.timeouts++;
+      this.settle(e, undefined, new QueryTimeoutError(host.toString(), timeoutMs));
+    }
+  }
+
+  private settle(e: Pending, reply: unknown, err?: Error): void {
+    if (e.done) return;
+    e.done = true;
+    const g = e.group;
+    if (g !== undefined && --g.open === 0) g.timer?.cancel();
+    this.pending.delete(e.rid);
+    const set = this.byNode.get(e.node);
+    set?.delete(e);
+    if (set?.size === 0) this.byNode.delete(e.node);
+    if (err) e.reject(err);
+    else e.resolve(reply);
+  }
+
+  /** The reply actor's input: batched replies, or a down notice for a destination's host. */
+  receive(msg: unknown): void {
+    if (isDownMessage(msg)) return this.down(msg.ref.node, msg.reason);
+    const m = msg as Partial<Extract<MuxMessage, { t: 'replies' }>>;
+    // Ignored: anything but a reply batch (a peer's bug or a stray message; nothing to answer).
+    if (typeof m !== 'object' || m === null || m.t !== 'replies' || !Array.isArray(m.items)) return;
+    for (const item of m.items) {
+      if (!Array.isArray(item) || typeof item[0] !== 'number') continue;
+      const e = this.pending.get(item[0]);
+      if (e === undefined) {
+        this.stats.stale++;
+        continue;
+      }
+      this.stats.repliesIn++;
+      this.settle(e, item[1]);
+    }
+  }
+
+  private down(node: string, reason: string): void {
+    this.watched.delete(node);
+    const set = this.byNode.get(node);
+    if (!set) return;
+    for (const e of [...set]) {
+      this.stats.down++;
+      this.settle(e, undefined, new NodeDownError(`${hostPath.join('/')} on ${node} (${reason})`, node));
+    }
+  }
+
+  /** Fails every outstanding call (the service stops). */
+  stop(): void {
+    this.replyRef = undefined;
+    for (const e of [...this.pending.values()]) this.settle(e, undefined, new MuxRefusedError('the ring service stopped'));
+    this.outboxes.clear();
+  }
+}
+
+/** The behaviour of the reply actor (`ring-replies`): hands everything to the mux. */
+export function muxActor(mux: HostMux): (state: undefined, msg: MuxMessage, ctx: ActorContext<MuxMessage>) => undefined {
+  return (_state, msg) => {
+    mux.receive(msg);
+    return undefined;
+  };
+}
