@@ -4,15 +4,17 @@
  * turn to the same node; no actor per request is needed because nothing here holds state between
  * messages beyond the promise that collects the answers).
  *
- * get(bucket, key, { r, timeoutMs }): asks every entry of the route (routing.ts: up primaries,
- * fallbacks, and old holders while the partition moves), and answers with the merge of all the
- * answers it has once R of them *count* (not a new owner still receiving its copy; an "absent"
- * from an old holder that already handed off never counts). It keeps listening until every
- * replica answered or timed out, merges everything, and sends the merged record to each primary
- * whose answer differed (read repair).
+ * get(bucket, key, { r, timeoutMs }): asks entries of the route (routing.ts: up primaries,
+ * fallbacks, and old holders while the partition moves) — R of them first, this node's own
+ * replica among them when it has one (read straight from its vnode, no message), more only on a
+ * failure, an answer that does not count, or after the hedge delay (read-round.ts) — and answers
+ * with the merge of all the answers it has once R of them *count* (not a new owner still
+ * receiving its copy; an "absent" from an old holder that already handed off never counts). It
+ * keeps listening until every replica it asked answered or timed out, merges everything, and
+ * sends the merged record to each asked primary whose answer differed (read repair).
  *
  * update / delete: sent to the coordinating vnode (the first counting entry: a complete up
- * primary when there is one), which applies the operations to its local record, persists, and
+ * primary when there is one; run at once when it is on this node), which applies the operations to its local record, persists, and
  * calls `replicate` (below) with the delta; the answer comes after W acknowledgements, its own
  * included. A delete is a tombstone through the same path.
  *
@@ -26,12 +28,13 @@ import { NodeDownError, QueryTimeoutError, refFromJSON, UndeliverableError, type
 import { record, type EntityRecord, type FieldOps, type Fields, type RecordPlain } from '@shoal/crdt';
 import type { BucketRegistry, BucketSpec } from './buckets.js';
 import type { RingConfig } from './config.js';
-import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, QuorumTimeoutError, RingError, UnknownBucketError, type RingErrorCode } from './errors.js';
-import type { Clock, Random } from '@shoal/runtime';
+import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, QuorumTimeoutError, RingError, UnknownBucketError } from './errors.js';
+import type { Clock, Random, Timer } from '@shoal/runtime';
 import { keyPartition } from './keys.js';
 import type { ReplicateRequest } from './kv-vnode.js';
 import { hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { HostMux } from './mux.js';
+import { ReadRound, type Outcome } from './read-round.js';
 import { coordinatorOf, effectiveQuorum, type RouteEntry } from './routing.js';
 import type { Route } from './routing.js';
 import type { RingView } from './view.js';
@@ -99,16 +102,19 @@ export function errorOf(f: Failure): RingError {
   }
 }
 
-type Outcome<R> = { readonly ok: true; readonly reply: R } | { readonly ok: false; readonly code: RingErrorCode; readonly why: string };
+
+/** A reply as an outcome: the reply, or the replica's refusal. */
+function outcomeOf<R extends { ok: boolean }>(node: string, r: R): Outcome<R> {
+  if (typeof r !== 'object' || r === null) return { ok: false, code: 'no-quorum', why: `${node} answered something that is not a reply` };
+  if (r.ok) return { ok: true, reply: r };
+  const f = r as unknown as Failure;
+  return { ok: false, code: f.code, why: f.message };
+}
 
 /** A call whose failure is a value: timeout, unreachable, or the replica's own refusal. */
 async function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
   try {
-    const r = (await mux.call(node, p, cmd, timeoutMs)) as R;
-    if (typeof r !== 'object' || r === null) return { ok: false, code: 'no-quorum', why: `${node} answered something that is not a reply` };
-    if (r.ok) return { ok: true, reply: r };
-    const f = r as unknown as Failure;
-    return { ok: false, code: f.code, why: f.message };
+    return outcomeOf(node, (await mux.call(node, p, cmd, timeoutMs)) as R);
   } catch (err) {
     if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${node} did not answer in ${timeoutMs} ms` };
     if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${node} is unreachable` };
@@ -118,10 +124,10 @@ async function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: num
 
 /**
  * Collects outcomes until `needed` successes (→ resolve with them), or until so many failed that
- * `needed` cannot be reached (→ reject with the failure that says why). `onAll` sees every
- * outcome once all have settled (read repair).
+ * `needed` cannot be reached (→ reject with the failure that says why). Writes use it; reads
+ * have their own round (read-round.ts).
  */
-function quorum<R>(asks: readonly Promise<Outcome<R>>[], needed: number, counts: (r: R, i: number) => boolean, what: string, onAll?: (outcomes: Outcome<R>[]) => void): Promise<{ replies: (R | undefined)[]; counted: number }> {
+function quorum<R>(asks: readonly Promise<Outcome<R>>[], needed: number, counts: (r: R, i: number) => boolean, what: string): Promise<{ replies: (R | undefined)[]; counted: number }> {
   return new Promise((resolve, reject) => {
     const outcomes: Outcome<R>[] = new Array<Outcome<R>>(asks.length);
     const replies: (R | undefined)[] = new Array<R | undefined>(asks.length).fill(undefined);
@@ -150,15 +156,93 @@ function quorum<R>(asks: readonly Promise<Outcome<R>>[], needed: number, counts:
           if (counts(o.reply, i)) counted++;
         }
         finish();
-        if (settled === asks.length) onAll?.(outcomes);
       });
     });
     if (asks.length === 0) finish();
   });
 }
 
+/** The order a read asks a route's entries in: counting entries (this node's first), then the rest. */
+export function readOrder(entries: readonly RouteEntry[], self: string): number[] {
+  const idx = entries.map((_, i) => i);
+  const rank = (i: number): number => (entries[i]!.counts ? (entries[i]!.node === self ? 0 : 1) : 2);
+  return idx.sort((a, b) => rank(a) - rank(b) || a - b);
+}
+
+/** Per route (the view keeps routes until something changes): the read order and counting entries. */
+const readPlans = new WeakMap<Route, { readonly order: readonly number[]; readonly counting: number }>();
+
+function readPlan(route: Route, self: string): { readonly order: readonly number[]; readonly counting: number } {
+  let plan = readPlans.get(route);
+  if (plan === undefined) readPlans.set(route, (plan = { order: readOrder(route.entries, self), counting: route.entries.filter((e) => e.counts).length }));
+  return plan;
+}
+
+/**
+ * Reads waiting for their hedge (read-round.ts): one timer for all of them, armed while any
+ * waits, firing every `readHedgeMs`; a round is hedged at the first firing at least `readHedgeMs`
+ * after it started.
+ */
+interface Hedgeable {
+  readonly isDone: boolean;
+  hedge(): void;
+}
+
+class Hedges {
+  private readonly waiting = new Map<Hedgeable, number>();
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly delayMs: number,
+  ) {}
+
+  add(round: Hedgeable): void {
+    this.waiting.set(round, this.clock.monoMs());
+    this.timer ??= this.clock.setTimer(this.delayMs, this.fire);
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const due = this.clock.monoMs() - this.delayMs;
+    for (const [round, startedMs] of this.waiting) {
+      if (round.isDone) this.waiting.delete(round);
+      else if (startedMs <= due) {
+        this.waiting.delete(round);
+        round.hedge();
+      }
+    }
+    if (this.waiting.size > 0) this.timer = this.clock.setTimer(this.delayMs, this.fire);
+  };
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.waiting.clear();
+  }
+}
+
 export class Coordinator {
-  constructor(private readonly deps: CoordinatorDeps) {}
+  private readonly hedges: Hedges;
+  /** This node's vnodes answering gets at once (host.ts `readLocal`), once the host runs. */
+  private readLocal: ((p: number, bucket: string, key: string) => ReadReply | undefined) | undefined;
+  /** This node's vnodes running a write at once (host.ts `commandLocal`). */
+  private commandLocal: ((p: number, cmd: VnodeCommand) => Promise<unknown> | undefined) | undefined;
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.hedges = new Hedges(deps.clock, deps.config.readHedgeMs);
+  }
+
+  /** Lets gets of this node's own replicas skip the mailbox (service.ts wires the host). */
+  attachLocal(read: (p: number, bucket: string, key: string) => ReadReply | undefined, command: (p: number, cmd: VnodeCommand) => Promise<unknown> | undefined): void {
+    this.readLocal = read;
+    this.commandLocal = command;
+  }
+
+  /** Drops pending hedges (the service stops). */
+  stop(): void {
+    this.hedges.stop();
+  }
 
   hostRef(node: string): ActorRef<HostMessage> {
     return refFromJSON<HostMessage>(this.deps.root, { node, path: [...hostPath] });
@@ -175,28 +259,43 @@ export class Coordinator {
   async get<F extends Fields = Fields>(bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult<F>> {
     const { spec, route } = this.locate(bucket, key, Number.MAX_SAFE_INTEGER);
     const r = effectiveQuorum(opts.r ?? spec.r, route.replicas);
-    const counting = route.entries.filter((e) => e.counts).length;
+    const entries = route.entries;
+    const { order, counting } = readPlan(route, this.deps.self);
     if (counting < r) throw new NoQuorumError(`no quorum: ${counting} of the ${r} replicas a read of ${bucket}/${key} needs are up`);
     const timeoutMs = opts.timeoutMs ?? this.deps.config.requestTimeoutMs;
-    const entries = route.entries;
-    const asks = entries.map((e) => ask<Extract<ReadReply, { ok: true }>>(this.deps.mux, e.node, route.partition, { c: 'get', bucket, key }, timeoutMs));
-    const counts = (reply: Extract<ReadReply, { ok: true }>, i: number): boolean => entries[i]!.counts && !(reply.absent && entries[i]!.role === 'leaving');
-    const repair = (outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void => this.readRepair(spec, route, bucket, key, outcomes);
-    const { replies, counted } = await quorum(asks, r, counts, `read of ${bucket}/${key}`, repair);
-    const merged = this.mergeReplies(spec, replies.map((x) => x?.bytes ?? null));
+    type Ok = Extract<ReadReply, { ok: true }>;
+    const counts = (reply: Ok, i: number): boolean => entries[i]!.counts && !(reply.absent && entries[i]!.role === 'leaving');
+    const cmd: VnodeCommand = { c: 'get', bucket, key };
+    const send = (i: number): void => {
+      const node = entries[i]!.node;
+      const local = node === this.deps.self ? this.readLocal?.(route.partition, bucket, key) : undefined;
+      if (local?.ok) return round.settle(i, { ok: true, reply: local });
+      void ask<Ok>(this.deps.mux, node, route.partition, cmd, timeoutMs).then((o) => round.settle(i, o));
+    };
+    const round: ReadRound<Ok> = new ReadRound<Ok>(order, r, (i) => entries[i]!.counts, counts, send, `read of ${bucket}/${key}`);
+    round.onAll = (outcomes) => this.readRepair(spec, route, bucket, key, outcomes);
+    round.start();
+    if (!round.isDone) this.hedges.add(round);
+    const { replies, counted } = await round.promise;
+    const merged = this.mergeReplies(spec, replies.map((x) => x?.bytes));
     const deleted = merged !== undefined && record.isDeleted(merged);
     const value = merged && !deleted ? (record.toPlain(merged) as RecordPlain<F>) : undefined;
     return { found: value !== undefined, deleted, value, record: merged as EntityRecord<F> | undefined, answers: counted };
   }
 
-  private mergeReplies(spec: BucketSpec, all: readonly (Uint8Array | null)[]): EntityRecord | undefined {
+  private mergeReplies(spec: BucketSpec, all: readonly (Uint8Array | null | undefined)[]): EntityRecord | undefined {
+    // Replicas that agree answer the same bytes (encodings are canonical) and merging is
+    // idempotent: decode each distinct answer once. The common case — all equal — allocates nothing.
+    const first = all.find((b): b is Uint8Array => b != null);
+    if (first === undefined) return undefined;
+    if (all.every((b) => b == null || b === first || Buffer.compare(b, first) === 0)) {
+      const d = record.decode(spec.schema, first);
+      return d.ok ? d.value : undefined;
+    }
     let merged: EntityRecord | undefined;
     const seen: Uint8Array[] = [];
     for (const bytes of all) {
-      if (bytes === null) continue;
-      // Replicas that agree answer the same bytes (encodings are canonical) and merging is
-      // idempotent: decode each distinct answer once.
-      if (seen.some((b) => Buffer.compare(b, bytes) === 0)) continue;
+      if (bytes == null || seen.some((b) => Buffer.compare(b, bytes) === 0)) continue;
       seen.push(bytes);
       const d = record.decode(spec.schema, bytes);
       if (!d.ok) continue;
@@ -205,18 +304,27 @@ export class Coordinator {
     return merged;
   }
 
-  /** Sends the merge of every answer to each primary whose answer differed. */
-  private readRepair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: Outcome<Extract<ReadReply, { ok: true }>>[]): void {
-    // The common case: every replica answered the same record, so none differs from the merge.
-    const first = outcomes[0];
-    const same = first?.ok === true && first.reply.bytes !== null && outcomes.every((o) => o.ok && o.reply.bytes !== null && Buffer.compare(o.reply.bytes, first.reply.bytes!) === 0);
+  /** Sends the merge of every answer to each asked primary whose answer differed. */
+  private readRepair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: readonly (Outcome<Extract<ReadReply, { ok: true }>> | undefined)[]): void {
+    // Only the replicas this read asked (read-round.ts). The common case: every one answered
+    // the same record, so none differs from the merge.
+    let first: Uint8Array | undefined;
+    let same = true;
+    for (const o of outcomes) {
+      if (o === undefined) continue;
+      const bytes = o.ok ? o.reply.bytes : null;
+      if (bytes === null) same = false;
+      else if (first === undefined) first = bytes;
+      else if (bytes !== first && Buffer.compare(bytes, first) !== 0) same = false;
+      if (!same) break;
+    }
     if (same) return;
-    const merged = this.mergeReplies(spec, outcomes.map((o) => (o.ok ? o.reply.bytes : null)));
+    const merged = this.mergeReplies(spec, outcomes.map((o) => (o?.ok ? o.reply.bytes : null)));
     if (!merged) return;
     const bytes = record.encode(merged);
     outcomes.forEach((o, i) => {
       const e = route.entries[i]!;
-      if (!o.ok || e.role !== 'primary') return;
+      if (o === undefined || !o.ok || e.role !== 'primary') return;
       const had = o.reply.bytes;
       if (had !== null && Buffer.compare(had, bytes) === 0) return;
       const timeoutMs = this.deps.config.requestTimeoutMs;
@@ -248,7 +356,10 @@ export class Coordinator {
     const cmd: VnodeCommand = { c: 'write', bucket, key, op, w, n: spec.n, timeoutMs, deadline: this.deps.clock.wallMs() + timeoutMs, ...(coordinator.role === 'fallback' ? { standsFor: coordinator.standsFor } : {}) };
     // The coordinating vnode answers within timeoutMs (its replication gives up then); the
     // margin lets its own answer (which says why) arrive before ours expires.
-    const o = await ask<Extract<WriteReply, { ok: true }>>(this.deps.mux, coordinator.node, route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4));
+    // This node coordinating: straight to its vnode. No timer: the replication's calls are
+    // bounded by the deadline, and the local part is one LMDB commit.
+    const local = coordinator.node === this.deps.self ? this.commandLocal?.(route.partition, cmd) : undefined;
+    const o = local ? outcomeOf(coordinator.node, (await local) as Extract<WriteReply, { ok: true }>) : await ask<Extract<WriteReply, { ok: true }>>(this.deps.mux, coordinator.node, route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4));
     if (!o.ok) throw o.code === 'timeout' ? new QuorumTimeoutError(`timeout: the write of ${bucket}/${key} was not acknowledged in time (${o.why}); it may still be applied`) : errorOf({ ok: false, code: o.code, message: o.why });
     return { acks: o.reply.acks };
   }

@@ -25,7 +25,7 @@ import type { RingConfig } from './config.js';
 import { planHandoffs, type HandoffTask, type LocalVnodeInfo } from './handoff-plan.js';
 import { KvVnode, type KvVnodeEnv } from './kv-vnode.js';
 import { handoffBatchItemsMax, reapBatchMax, reapKeysMax } from './limits.js';
-import { askHost, commandProblem, failure, hostPath, withRid, type Ack, type HostMessage, type ManagerMessage, type RecordItem, type VnodeCommand } from './messages.js';
+import { askHost, commandProblem, failure, hostPath, withRid, type Ack, type HostMessage, type ManagerMessage, type ReadReply, type RecordItem, type VnodeCommand } from './messages.js';
 import { runExchange } from './aae.js';
 import { muxBatchItemsMax, muxCommands, type MuxMessage } from './mux.js';
 import { ReplyBatcher } from './reply-batch.js';
@@ -141,6 +141,16 @@ export class VnodeHost {
     return refFromJSON<HostMessage>(this.self!, { node, path: [...hostPath] });
   }
 
+  /**
+   * This node's answer to a quorum get of partition `p`, read at once from its vnode when the
+   * vnode is running and ready (kv-vnode.ts `readNow`); undefined when the get must go through
+   * the mailbox (no vnode yet, still starting) — the caller then sends it as usual.
+   */
+  readLocal(p: number, bucket: string, key: string): ReadReply | undefined {
+    const vn = this.vnodes.get(p)?.vn;
+    return vn !== undefined && vn.isReady ? vn.readNow(bucket, key) : undefined;
+  }
+
   /** Asks a node's host for a command's reply (used by sessions, exchanges and the reaper). */
   ask<R>(node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<R> {
     return askHost<R>(this.hostRef(node), p, cmd, timeoutMs, this.deps.random);
@@ -212,12 +222,12 @@ export class VnodeHost {
         reply(failure('invalid-operation', `a command batch may hold only ${[...muxCommands].join(', ')}`));
         continue;
       }
-      this.routeOne(p, cmd, reply, (ref) => dispatch(ref, { ...cmd, via: reply } as unknown as VnodeMessage), ctx);
+      this.routeOne(p, cmd, reply, (ref, vn) => (vn?.isReady ? this.runNow(vn, cmd, reply) : dispatch(ref, { ...cmd, via: reply } as unknown as VnodeMessage)), ctx);
     }
   }
 
   /** Checks a command and hands it to its vnode (`forward`), or answers it here (`reply`). */
-  private routeOne(p: number, cmd: VnodeCommand, reply: (r: unknown) => void, forward: (vnode: ActorRef<VnodeMessage>) => void, ctx: ActorContext<HostMessage>): void {
+  private routeOne(p: number, cmd: VnodeCommand, reply: (r: unknown) => void, forward: (vnode: ActorRef<VnodeMessage>, vn: KvVnode | undefined) => void, ctx: ActorContext<HostMessage>): void {
     const ring = this.deps.view.ring;
     if (!ring) return reply(failure('no-ring', `node ${this.deps.env.self} has no ring yet`));
     if (!Number.isInteger(p) || p < 0 || p >= ring.partitionCount) return reply(failure('invalid-key', `partition ${String(p)} is not in 0 … ${ring.partitionCount - 1}`));
@@ -232,7 +242,29 @@ export class VnodeHost {
       if (!spawning.has(cmd.c) && !this.deps.view.owns(p)) return reply(absentReply(cmd));
       entry = this.ensure(p, ctx);
     }
-    forward(entry.ref);
+    forward(entry.ref, entry.vn);
+  }
+
+  /**
+   * Runs a quorum command on a ready vnode at once instead of through its mailbox: the vnode
+   * handles one command synchronously either way (its durable and remote parts finish later
+   * through promises), so this only saves a hop. A throw — a bug, `handleCommand` never throws
+   * by contract — is answered and logged here rather than crashing the host.
+   */
+  private runNow(vn: KvVnode, cmd: VnodeCommand, reply: (r: unknown) => void): void {
+    try {
+      vn.handleCommand(cmd, reply);
+    } catch (err) {
+      this.deps.log.error('vnode command threw', { partition: vn.partition, command: cmd.c, err: String(err) });
+      reply(failure('refused', `vnode ${vn.partition} on ${this.deps.env.self} failed: ${String(err)}`));
+    }
+  }
+
+  /** A quorum command from this node's own coordinator, run at once on a ready vnode (`runNow`); undefined if it must be sent. */
+  commandLocal(p: number, cmd: VnodeCommand): Promise<unknown> | undefined {
+    const vn = this.vnodes.get(p)?.vn;
+    if (vn === undefined || !vn.isReady || !this.deps.view.ring) return undefined;
+    return new Promise((resolve) => this.runNow(vn, cmd, resolve));
   }
 
 

@@ -37,7 +37,7 @@ import type { BucketRegistry, BucketSpec } from './buckets.js';
 import { matches, type Filter, type PermitHooks } from './filter.js';
 import { HashTree, keyHash } from './hashtree.js';
 import { foldReplyBytesMax, foldScanMax, handoffBatchBytesMax, handoffBatchItemsMax, listPageMax } from './limits.js';
-import { failure, skeyOf, splitSkey, type Ack, type Failure, type RecordItem, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
+import { failure, skeyOf, splitSkey, type Ack, type Failure, type ReadReply, type RecordItem, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { DirtyMark, HandoffCursor, VnodeBehaviour } from './vnode.js';
 
 /** What the coordinating vnode hands to the replication step. */
@@ -224,6 +224,16 @@ export class KvVnode implements VnodeBehaviour {
     return this.clockState;
   }
 
+  /**
+   * A read answered at once, outside the vnode's mailbox (host.ts `readLocal`): a get is
+   * synchronous and changes nothing, and what it sees — the overlay of uncommitted writes, then
+   * storage — is what a get through the mailbox would see at this point of the turn.
+   */
+  readNow(bucket: string, key: string): ReadReply {
+    if (this.mode !== 'active') return { ok: true, bytes: null, absent: true };
+    return { ok: true, bytes: this.read(bucket, key) ?? null };
+  }
+
   // ── commands ─────────────────────────────────────────────────────────────
 
   handleCommand(cmd: VnodeCommand, reply: (r: unknown) => void): void {
@@ -234,8 +244,7 @@ export class KvVnode implements VnodeBehaviour {
     }
     switch (cmd.c) {
       case 'get':
-        if (this.mode !== 'active') return reply({ ok: true, bytes: null, absent: true });
-        return reply({ ok: true, bytes: this.read(cmd.bucket, cmd.key) ?? null });
+        return reply(this.readNow(cmd.bucket, cmd.key));
       case 'merge':
         return void this.mergeIn(cmd.bucket, cmd.key, cmd.bytes, cmd.standsFor).then(ack, fail);
       case 'write':

@@ -231,6 +231,7 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
   const muxRef = spawn(opts.root, muxActor(base.mux), 'ring-replies') as ActorRef<MuxMessage>;
   base.mux.bind(muxRef);
   const host = new VnodeHost({ view, env, config, random: opts.random, log, manager: managerRef });
+  coordinator.attachLocal((p, bucket, key) => host.readLocal(p, bucket, key), (p, cmd) => host.commandLocal(p, cmd));
   const hostRef = spawn(opts.root, hostActor, 'ring-vnodes', { initialStateFunc: () => host.reset() }) as ActorRef<HostMessage>;
   dispatch(hostRef, { t: 'ring-changed' });
   dispatch(managerRef, { t: 'hello' });
@@ -254,6 +255,7 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
     stopActor(managerRef);
     base.mux.stop();
     stopActor(muxRef);
+    coordinator.stop();
     view.close();
   };
   return { ...base, manager, managerRef, host, detach };
