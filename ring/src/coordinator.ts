@@ -111,15 +111,21 @@ function outcomeOf<R extends { ok: boolean }>(node: string, r: R): Outcome<R> {
   return { ok: false, code: f.code, why: f.message };
 }
 
+/** A call's failure as a value: timeout or unreachable (a replica's own refusal: `outcomeOf`). */
+function failureOutcome(node: string, err: Error, timeoutMs: number): Outcome<never> {
+  if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${node} did not answer in ${timeoutMs} ms` };
+  if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${node} is unreachable` };
+  return { ok: false, code: 'no-quorum', why: `${node}: ${err.message}` };
+}
+
+/** `ask` with a callback (the read path: no promise per replica). */
+function askThen<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number, then: (o: Outcome<R>) => void): void {
+  mux.send(node, p, cmd, timeoutMs, (err, reply) => then(err ? failureOutcome(node, err, timeoutMs) : outcomeOf(node, reply as R)));
+}
+
 /** A call whose failure is a value: timeout, unreachable, or the replica's own refusal. */
-async function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
-  try {
-    return outcomeOf(node, (await mux.call(node, p, cmd, timeoutMs)) as R);
-  } catch (err) {
-    if (err instanceof QueryTimeoutError) return { ok: false, code: 'timeout', why: `${node} did not answer in ${timeoutMs} ms` };
-    if (err instanceof NodeDownError || err instanceof UndeliverableError) return { ok: false, code: 'no-quorum', why: `${node} is unreachable` };
-    return { ok: false, code: 'no-quorum', why: `${node}: ${err instanceof Error ? err.message : String(err)}` };
-  }
+function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
+  return new Promise((resolve) => askThen<R>(mux, node, p, cmd, timeoutMs, resolve));
 }
 
 /**
@@ -179,9 +185,9 @@ function readPlan(route: Route, self: string): { readonly order: readonly number
 }
 
 /**
- * Reads waiting for their hedge (read-round.ts): one timer for all of them, armed while any
- * waits, firing every `readHedgeMs`; a round is hedged at the first firing at least `readHedgeMs`
- * after it started.
+ * Reads waiting for their hedge (read-round.ts), in the order they started (so a queue, not a
+ * set): one timer for all of them, armed while any waits, for the oldest one's hedge time. A
+ * round already over is skipped when its time comes.
  */
 interface Hedgeable {
   readonly isDone: boolean;
@@ -189,7 +195,9 @@ interface Hedgeable {
 }
 
 class Hedges {
-  private readonly waiting = new Map<Hedgeable, number>();
+  private rounds: Hedgeable[] = [];
+  private startedMs: number[] = [];
+  private head = 0;
   private timer: Timer | undefined;
 
   constructor(
@@ -198,27 +206,33 @@ class Hedges {
   ) {}
 
   add(round: Hedgeable): void {
-    this.waiting.set(round, this.clock.monoMs());
+    this.rounds.push(round);
+    this.startedMs.push(this.clock.monoMs());
     this.timer ??= this.clock.setTimer(this.delayMs, this.fire);
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
     const due = this.clock.monoMs() - this.delayMs;
-    for (const [round, startedMs] of this.waiting) {
-      if (round.isDone) this.waiting.delete(round);
-      else if (startedMs <= due) {
-        this.waiting.delete(round);
-        round.hedge();
-      }
+    while (this.head < this.rounds.length && this.startedMs[this.head]! <= due) {
+      const round = this.rounds[this.head]!;
+      this.head++;
+      if (!round.isDone) round.hedge();
     }
-    if (this.waiting.size > 0) this.timer = this.clock.setTimer(this.delayMs, this.fire);
+    if (this.head > 1024 && this.head * 2 > this.rounds.length) {
+      this.rounds = this.rounds.slice(this.head);
+      this.startedMs = this.startedMs.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.rounds.length) this.timer = this.clock.setTimer(Math.max(1, this.startedMs[this.head]! - due), this.fire);
   };
 
   stop(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.waiting.clear();
+    this.rounds = [];
+    this.startedMs = [];
+    this.head = 0;
   }
 }
 
@@ -270,7 +284,7 @@ export class Coordinator {
       const node = entries[i]!.node;
       const local = node === this.deps.self ? this.readLocal?.(route.partition, bucket, key) : undefined;
       if (local?.ok) return round.settle(i, { ok: true, reply: local });
-      void ask<Ok>(this.deps.mux, node, route.partition, cmd, timeoutMs).then((o) => round.settle(i, o));
+      askThen<Ok>(this.deps.mux, node, route.partition, cmd, timeoutMs, (o) => round.settle(i, o));
     };
     const round: ReadRound<Ok> = new ReadRound<Ok>(order, r, (i) => entries[i]!.counts, counts, send, `read of ${bucket}/${key}`);
     round.onAll = (outcomes) => this.readRepair(spec, route, bucket, key, outcomes);

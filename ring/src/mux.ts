@@ -60,12 +60,14 @@ export class MuxRefusedError extends Error {
   override name = 'MuxRefusedError';
 }
 
+/** How a call ends: an error, or the reply. */
+export type Done = (err: Error | undefined, reply?: unknown) => void;
+
 interface Pending {
   readonly rid: number;
   readonly node: string;
-  readonly resolve: (r: unknown) => void;
-  readonly reject: (e: Error) => void;
-  done: boolean;
+  readonly done: Done;
+  settled: boolean;
   group: Group | undefined;
 }
 
@@ -118,7 +120,6 @@ export interface HostMuxDeps {
 
 export class HostMux {
   private readonly pending = new Map<number, Pending>();
-  private readonly byNode = new Map<string, Set<Pending>>();
   private readonly outboxes = new Map<string, Outbox>();
   /** Destinations whose host this node monitors (until a down notice arrives). */
   private readonly watched = new Set<string>();
@@ -139,29 +140,30 @@ export class HostMux {
 
   /** Sends `cmd` for partition `p` to `node`'s host; resolves with the reply (module header). */
   call(node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<unknown> {
-    if (this.replyRef === undefined) return Promise.reject(new MuxRefusedError('the ring service is not running'));
-    if (this.pending.size >= muxPendingMax) {
-      this.stats.refused++;
-      return Promise.reject(new MuxRefusedError(`${muxPendingMax} requests are already outstanding on ${this.deps.self}`));
+    return new Promise((resolve, reject) => this.send(node, p, cmd, timeoutMs, (err, reply) => (err ? reject(err) : resolve(reply))));
+  }
+
+  /** `call` without a promise: `done(error)` or `done(undefined, reply)`, exactly once, never synchronously. */
+  send(node: string, p: number, cmd: VnodeCommand, timeoutMs: number, done: Done): void {
+    if (this.replyRef === undefined || this.pending.size >= muxPendingMax) {
+      if (this.replyRef !== undefined) this.stats.refused++;
+      const err = new MuxRefusedError(this.replyRef === undefined ? 'the ring service is not running' : `${muxPendingMax} requests are already outstanding on ${this.deps.self}`);
+      this.deps.clock.defer(() => done(err));
+      return;
     }
     this.stats.calls++;
     let rid = this.deps.random.int(2 ** 48);
     while (this.pending.has(rid)) rid = this.deps.random.int(2 ** 48);
-    return new Promise((resolve, reject) => {
-      const entry: Pending = { rid, node, resolve, reject, done: false, group: undefined };
-      this.pending.set(rid, entry);
-      let set = this.byNode.get(node);
-      if (!set) this.byNode.set(node, (set = new Set()));
-      set.add(entry);
-      this.enqueue(entry, [rid, p, cmd], Math.ceil(timeoutMs / timeoutStepMs) * timeoutStepMs);
-    });
+    const entry: Pending = { rid, node, done, settled: false, group: undefined };
+    this.pending.set(rid, entry);
+    this.enqueue(entry, [rid, p, cmd], Math.ceil(timeoutMs / timeoutStepMs) * timeoutStepMs);
   }
 
   private enqueue(entry: Pending, item: MuxItem, timeoutMs: number): void {
     const bytes = estimateBytes(item[2]) + 24;
     let box = this.outboxes.get(entry.node);
     if (box && (box.items.length >= muxBatchItemsMax || box.bytes + bytes > muxBatchBytesMax)) {
-      this.send(entry.node, box);
+      this.sendBatch(entry.node, box);
       box = undefined;
     }
     if (!box) this.outboxes.set(entry.node, (box = { items: [], bytes: 0, byTimeout: new Map() }));
@@ -182,10 +184,10 @@ export class HostMux {
     this.flushScheduled = false;
     const boxes = [...this.outboxes];
     this.outboxes.clear();
-    for (const [node, box] of boxes) this.send(node, box);
+    for (const [node, box] of boxes) this.sendBatch(node, box);
   };
 
-  private send(node: string, box: Outbox): void {
+  private sendBatch(node: string, box: Outbox): void {
     if (this.outboxes.get(node) === box) this.outboxes.delete(node);
     const host = refFromJSON<HostMessage>(this.deps.root, { node, path: [...hostPath] });
     for (const [timeoutMs, group] of box.byTimeout) {
@@ -206,23 +208,19 @@ export class HostMux {
 
   private expire(group: readonly Pending[], host: ActorRef<unknown>, timeoutMs: number): void {
     for (const e of group) {
-      if (e.done) continue;
+      if (e.settled) continue;
       this.stats.timeouts++;
       this.settle(e, undefined, new QueryTimeoutError(host.toString(), timeoutMs));
     }
   }
 
   private settle(e: Pending, reply: unknown, err?: Error): void {
-    if (e.done) return;
-    e.done = true;
+    if (e.settled) return;
+    e.settled = true;
     const g = e.group;
     if (g !== undefined && --g.open === 0) g.timer?.cancel();
     this.pending.delete(e.rid);
-    const set = this.byNode.get(e.node);
-    set?.delete(e);
-    if (set?.size === 0) this.byNode.delete(e.node);
-    if (err) e.reject(err);
-    else e.resolve(reply);
+    e.done(err, reply);
   }
 
   /** The reply actor's input: batched replies, or a down notice for a destination's host. */
@@ -245,9 +243,9 @@ export class HostMux {
 
   private down(node: string, reason: string): void {
     this.watched.delete(node);
-    const set = this.byNode.get(node);
-    if (!set) return;
-    for (const e of [...set]) {
+    // A rare event: a scan of what is outstanding costs less than indexing every call by node.
+    for (const e of [...this.pending.values()]) {
+      if (e.node !== node) continue;
       this.stats.down++;
       this.settle(e, undefined, new NodeDownError(`${hostPath.join('/')} on ${node} (${reason})`, node));
     }
