@@ -267,7 +267,6 @@ export class VnodeHost {
     return new Promise((resolve) => this.runNow(vn, cmd, resolve));
   }
 
-
   private ensureOwned(ctx: ActorContext<HostMessage>): void {
     const ring = this.deps.view.ring;
     if (!ring) return;

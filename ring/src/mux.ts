@@ -195,8 +195,8 @@ export class HostMux {
     }
     try {
       if (!this.watched.has(node)) {
-        this.watched.add(node);
         monitor(this.replyRef!, host);
+        this.watched.add(node);
       }
       dispatch(host, { t: 'cmds', items: box.items } as HostMessage, this.replyRef);
       this.stats.batchesOut++;

@@ -1,7 +1,7 @@
 // Routing of one request: the preference list plus, while a partition moves, the old holders;
 // new owners still receiving do not count towards R; the coordinator is a complete primary.
 import t from 'tap';
-import { commit, coordinatorOf, effectiveQuorum, indexTransfers, markTransfersDone, nothingStaged, route, stage, transfersAfterCommit, type Ring } from '@shoal/ring';
+import { commit, coordinatorOf, effectiveQuorum, indexTransfers, markTransfersDone, nothingStaged, noTransfers, route, RingView, stage, transfersAfterCommit, type Ring } from '@shoal/ring';
 import { namedMembers, ringOf } from './helpers.js';
 
 function joined(ring: Ring, node: string): Ring {
@@ -58,4 +58,43 @@ t.test('effective quorums are clipped to the replicas a partition has', async (t
   t.equal(effectiveQuorum(2, 1), 1, 'a ring of one answers R=2 with its single replica');
   t.equal(effectiveQuorum(2, 3), 2);
   t.equal(effectiveQuorum(0, 3), 1);
+});
+
+t.test('the view keeps routes until the ring, the transfers or liveness change, and only with a change feed', async (t) => {
+  const ring = ringOf(namedMembers(5), 16);
+  const down = new Set<string>();
+  const listeners = new Set<(node: string, up: boolean) => void>();
+  const setUp = (node: string, up: boolean): void => {
+    if (up) down.delete(node);
+    else down.add(node);
+    for (const fn of listeners) fn(node, up);
+  };
+  const view = new RingView('node-0', {
+    isUp: (n) => !down.has(n),
+    subscribe: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  });
+  view.publish(ring, noTransfers(ring));
+  const first = view.route(3)!;
+  t.equal(view.route(3), first, 'the same route object while nothing changes');
+  t.equal(view.route(3, 99), first, 'a bucket asking for more than N replicas gets the ring-wide route');
+  t.not(view.route(3, 2), first, 'a smaller bucket has its own');
+  const owner = ring.owners[3]!.find((n) => n !== 'node-0')!;
+  setUp(owner, false);
+  const after = view.route(3)!;
+  t.not(after, first, 'a liveness change drops the cached routes');
+  t.match(after.entries.find((e) => e.role === 'fallback'), { standsFor: owner });
+  const next = joined(ring, 'node-5');
+  view.publish(next, transfersAfterCommit(ring, noTransfers(ring), next));
+  t.not(view.route(3), after, 'a new ring drops them too');
+  view.close();
+  t.equal(listeners.size, 0, 'close unsubscribes');
+
+  // Without a change feed nothing can say when a cached route went stale: computed every time.
+  const blind = new RingView('node-0', { isUp: (n) => !down.has(n) });
+  blind.publish(ring, noTransfers(ring));
+  t.not(blind.route(3), blind.route(3));
+  t.same(blind.route(3), blind.route(3));
 });
