@@ -128,46 +128,6 @@ function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, c
   return new Promise((resolve) => askThen<R>(mux, node, p, cmd, timeoutMs, resolve));
 }
 
-/**
- * Collects outcomes until `needed` successes (→ resolve with them), or until so many failed that
- * `needed` cannot be reached (→ reject with the failure that says why). Writes use it; reads
- * have their own round (read-round.ts).
- */
-function quorum<R>(asks: readonly Promise<Outcome<R>>[], needed: number, counts: (r: R, i: number) => boolean, what: string): Promise<{ replies: (R | undefined)[]; counted: number }> {
-  return new Promise((resolve, reject) => {
-    const outcomes: Outcome<R>[] = new Array<Outcome<R>>(asks.length);
-    const replies: (R | undefined)[] = new Array<R | undefined>(asks.length).fill(undefined);
-    let counted = 0;
-    let settled = 0;
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      if (counted >= needed) {
-        done = true;
-        resolve({ replies: [...replies], counted });
-      } else if (settled === asks.length) {
-        done = true;
-        const timedOut = outcomes.some((o) => !o.ok && o.code === 'timeout');
-        const why = outcomes.flatMap((o) => (o.ok ? [] : [o.why])).join('; ');
-        const message = `${what}: ${counted} of the ${needed} replicas needed answered${why ? ` (${why})` : ''}`;
-        reject(timedOut ? new QuorumTimeoutError(`timeout: ${message}`) : new NoQuorumError(`no quorum: ${message}`));
-      }
-    };
-    asks.forEach((a, i) => {
-      void a.then((o) => {
-        outcomes[i] = o;
-        settled++;
-        if (o.ok) {
-          replies[i] = o.reply;
-          if (counts(o.reply, i)) counted++;
-        }
-        finish();
-      });
-    });
-    if (asks.length === 0) finish();
-  });
-}
-
 /** The order a read asks a route's entries in: counting entries (this node's first), then the rest. */
 export function readOrder(entries: readonly RouteEntry[], self: string): number[] {
   const idx = entries.map((_, i) => i);
@@ -379,22 +339,41 @@ export class Coordinator {
   }
 
   /** The replication step of a coordinating vnode (kv-vnode.ts): delta to the others, W acks. */
-  async replicate(req: ReplicateRequest): Promise<WriteReply> {
+  replicate(req: ReplicateRequest): Promise<WriteReply> {
     const route = this.deps.view.route(req.partition, req.n);
-    if (!route) return { ok: false, code: 'no-ring', message: 'no ring' };
+    if (!route) return Promise.resolve({ ok: false, code: 'no-ring', message: 'no ring' });
     const others: RouteEntry[] = route.entries.filter((e) => e.node !== this.deps.self);
     const w = effectiveQuorum(req.w, route.replicas);
     const needed = w - 1; // this vnode's own write counts once it is durable (kv-vnode.ts waits for it)
-    const asks = others.map((e) =>
-      ask<Extract<Ack, { ok: true }>>(this.deps.mux, e.node, req.partition, { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) }, Math.max(1, req.deadline - this.deps.clock.wallMs())),
-    );
-    if (needed <= 0) return { ok: true, acks: 1 };
-    try {
-      const { counted } = await quorum(asks, needed, () => true, `write of ${req.bucket}/${req.key}`);
-      return { ok: true, acks: counted + 1 };
-    } catch (err) {
-      const e = err as RingError;
-      return { ok: false, code: e.code, message: `${e.message}; the write may still be applied` };
-    }
+    const timeoutMs = Math.max(1, req.deadline - this.deps.clock.wallMs());
+    return new Promise((resolve) => {
+      // Callbacks, not a promise per replica: this runs once per write.
+      let acks = 0;
+      let settled = 0;
+      let done = needed <= 0;
+      let timedOut = false;
+      const whys: string[] = [];
+      const finish = (): void => {
+        if (done || (acks < needed && settled < others.length)) return;
+        done = true;
+        if (acks >= needed) return resolve({ ok: true, acks: acks + 1 });
+        const message = `write of ${req.bucket}/${req.key}: ${acks} of the ${needed} replicas needed answered${whys.length > 0 ? ` (${whys.join('; ')})` : ''}`;
+        resolve({ ok: false, code: timedOut ? 'timeout' : 'no-quorum', message: `${timedOut ? 'timeout' : 'no quorum'}: ${message}; the write may still be applied` });
+      };
+      for (const e of others) {
+        const cmd: VnodeCommand = { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline, ...(e.role === 'fallback' ? { standsFor: e.standsFor } : {}) };
+        askThen<Extract<Ack, { ok: true }>>(this.deps.mux, e.node, req.partition, cmd, timeoutMs, (o) => {
+          settled++;
+          if (o.ok) acks++;
+          else {
+            whys.push(o.why);
+            timedOut ||= o.code === 'timeout';
+          }
+          finish();
+        });
+      }
+      if (needed <= 0) resolve({ ok: true, acks: 1 });
+      else finish();
+    });
   }
 }
