@@ -14,9 +14,10 @@
  * sends the merged record to each asked primary whose answer differed (read repair).
  *
  * update / delete: sent to the coordinating vnode (the first counting entry: a complete up
- * primary when there is one; run at once when it is on this node), which applies the operations to its local record, persists, and
- * calls `replicate` (below) with the delta; the answer comes after W acknowledgements, its own
- * included. A delete is a tombstone through the same path.
+ * primary when there is one; run at once when it is on this node), which applies the
+ * operations to its local record, persists, and calls `replicate` (below) with the delta; the
+ * answer comes after W acknowledgements, its own included. A delete is a tombstone through the
+ * same path.
  *
  * Failures, one sentence each (errors.ts): NoQuorumError when fewer than R (W) replicas are up,
  * or too many refused or were unreachable; QuorumTimeoutError when the quorum did not answer in
@@ -101,7 +102,6 @@ export function errorOf(f: Failure): RingError {
       return new RingError(f.code, f.message);
   }
 }
-
 
 /** A reply as an outcome: the reply, or the replica's refusal. */
 function outcomeOf<R extends { ok: boolean }>(node: string, r: R): Outcome<R> {
