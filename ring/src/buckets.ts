@@ -27,9 +27,11 @@ export interface BucketSpec {
   readonly w: number;
   /** True for buckets of the generic JSON type. */
   readonly generic: boolean;
+  /** For a typed bucket: how operators change its records, said when the maintenance interface refuses them. */
+  readonly changedThrough?: string;
 }
 
-export type BucketOptions = Partial<Pick<BucketSpec, 'n' | 'r' | 'w'>>;
+export type BucketOptions = Partial<Pick<BucketSpec, 'n' | 'r' | 'w' | 'changedThrough'>>;
 
 export const bucketDefaults = Object.freeze({ n: 3, r: 2, w: 2 });
 
@@ -59,7 +61,7 @@ export class BucketRegistry {
     checkQuorum('W', w, n);
     const existing = this.specs.get(name);
     if (existing && existing.schema !== schema) throw new RangeError(`bucket ${name} is already registered with schema ${existing.schema.name}`);
-    const spec: BucketSpec = Object.freeze({ name, schema, n, r, w, generic: schema === jsonRecord });
+    const spec: BucketSpec = Object.freeze({ name, schema, n, r, w, generic: schema === jsonRecord, ...(options.changedThrough !== undefined ? { changedThrough: options.changedThrough } : {}) });
     this.specs.set(name, spec);
     return spec;
   }

@@ -30,14 +30,13 @@ import { record, type EntityRecord, type FieldOps, type Fields, type RecordPlain
 import type { BucketRegistry, BucketSpec } from './buckets.js';
 import type { RingConfig } from './config.js';
 import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, QuorumTimeoutError, RingError, UnknownBucketError } from './errors.js';
-import type { Clock, Random, Timer } from '@shoal/runtime';
+import type { Clock } from '@shoal/runtime';
 import { keyPartition } from './keys.js';
 import type { ReplicateRequest } from './kv-vnode.js';
 import { hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { HostMux } from './mux.js';
-import { ReadRound, type Outcome } from './read-round.js';
-import { coordinatorOf, effectiveQuorum, type RouteEntry } from './routing.js';
-import type { Route } from './routing.js';
+import { Hedges, ReadRound, readPlan, type Outcome } from './read-round.js';
+import { coordinatorOf, effectiveQuorum, type Route, type RouteEntry } from './routing.js';
 import type { RingView } from './view.js';
 
 export interface RequestOptions {
@@ -76,7 +75,6 @@ export interface WriteResult {
 export interface CoordinatorDeps {
   readonly self: string;
   readonly clock: Clock;
-  readonly random: Random;
   readonly root: ActorRef<unknown>;
   readonly view: RingView;
   readonly buckets: BucketRegistry;
@@ -126,74 +124,6 @@ function askThen<R extends { ok: boolean }>(mux: HostMux, node: string, p: numbe
 /** A call whose failure is a value: timeout, unreachable, or the replica's own refusal. */
 function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
   return new Promise((resolve) => askThen<R>(mux, node, p, cmd, timeoutMs, resolve));
-}
-
-/** The order a read asks a route's entries in: counting entries (this node's first), then the rest. */
-export function readOrder(entries: readonly RouteEntry[], self: string): number[] {
-  const idx = entries.map((_, i) => i);
-  const rank = (i: number): number => (entries[i]!.counts ? (entries[i]!.node === self ? 0 : 1) : 2);
-  return idx.sort((a, b) => rank(a) - rank(b) || a - b);
-}
-
-/** Per route (the view keeps routes until something changes): the read order and counting entries. */
-const readPlans = new WeakMap<Route, { readonly order: readonly number[]; readonly counting: number }>();
-
-function readPlan(route: Route, self: string): { readonly order: readonly number[]; readonly counting: number } {
-  let plan = readPlans.get(route);
-  if (plan === undefined) readPlans.set(route, (plan = { order: readOrder(route.entries, self), counting: route.entries.filter((e) => e.counts).length }));
-  return plan;
-}
-
-/**
- * Reads waiting for their hedge (read-round.ts), in the order they started (so a queue, not a
- * set): one timer for all of them, armed while any waits, for the oldest one's hedge time. A
- * round already over is skipped when its time comes.
- */
-interface Hedgeable {
-  readonly isDone: boolean;
-  hedge(): void;
-}
-
-class Hedges {
-  private rounds: Hedgeable[] = [];
-  private startedMs: number[] = [];
-  private head = 0;
-  private timer: Timer | undefined;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly delayMs: number,
-  ) {}
-
-  add(round: Hedgeable): void {
-    this.rounds.push(round);
-    this.startedMs.push(this.clock.monoMs());
-    this.timer ??= this.clock.setTimer(this.delayMs, this.fire);
-  }
-
-  private readonly fire = (): void => {
-    this.timer = undefined;
-    const due = this.clock.monoMs() - this.delayMs;
-    while (this.head < this.rounds.length && this.startedMs[this.head]! <= due) {
-      const round = this.rounds[this.head]!;
-      this.head++;
-      if (!round.isDone) round.hedge();
-    }
-    if (this.head > 1024 && this.head * 2 > this.rounds.length) {
-      this.rounds = this.rounds.slice(this.head);
-      this.startedMs = this.startedMs.slice(this.head);
-      this.head = 0;
-    }
-    if (this.head < this.rounds.length) this.timer = this.clock.setTimer(Math.max(1, this.startedMs[this.head]! - due), this.fire);
-  };
-
-  stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.rounds = [];
-    this.startedMs = [];
-    this.head = 0;
-  }
 }
 
 export class Coordinator {

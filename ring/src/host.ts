@@ -72,7 +72,7 @@ function absentReply(cmd: VnodeCommand): unknown {
 }
 
 /** The size of a handoff batch as its byte limit counts it: encoded records, bucket and key. */
-export function handoffBytesOf(items: readonly RecordItem[]): number {
+function handoffBytesOf(items: readonly RecordItem[]): number {
   let bytes = 0;
   for (const [bucket, key, value] of items) bytes += value.byteLength + bucket.length + key.length;
   return bytes;
@@ -94,20 +94,25 @@ export class VnodeHost {
   private aaeNext = 0;
   private self: ActorRef<HostMessage> | undefined;
   /**
-   * Counters for status, tests and the store benchmark. `handoffRecordsSent` and
-   * `handoffBytesSent` count what targets acknowledged (once per target; bytes are the encoded
-   * records plus bucket and key, as the batch limit counts them).
-   */
-  /**
    * Transfers a finished session reported done to the manager, by partition, until the view's
    * transfer state shows them done (or moves to another ring): planning skips those partitions,
    * so a plan made before the manager applied the report does not send the partition again.
    */
   private readonly reported = new Map<number, { version: number; hash: string; transfers: readonly Transfer[] }>();
+  /**
+   * Counters for status, tests and the store benchmark. `handoffRecordsSent` and
+   * `handoffBytesSent` count what targets acknowledged (once per target; bytes are the encoded
+   * records plus bucket and key, as the batch limit counts them).
+   */
   readonly stats = { sessionsStarted: 0, sessionsFailed: 0, sessionsDone: 0, sessionsResumed: 0, batchesSent: 0, handoffRecordsSent: 0, handoffBytesSent: 0, dropped: 0, exchanges: 0, aaeRepairs: 0, reaped: 0 };
 
   /** Replies to batched commands, per asker (reply-batch.ts). */
   private readonly replies: ReplyBatcher;
+
+  /** Reply batches sent, and replies dropped because the transport refused them. */
+  get replyStats(): Readonly<ReplyBatcher['stats']> {
+    return this.replies.stats;
+  }
 
   constructor(private readonly deps: HostDeps) {
     this.replies = new ReplyBatcher(deps.env.clock, deps.log, () => this.self);

@@ -25,8 +25,8 @@ export { runSession, dirtyRoundsMax, HandoffError, type VnodeBehaviour, type Han
 export { KvVnode, type KvVnodeEnv, type ReplicateRequest } from './kv-vnode.js';
 export { VnodeHost, type HostStatus } from './host.js';
 export { RingManager, type ManagerReply } from './manager.js';
-export { ReadRound, type Outcome, type RoundResult } from './read-round.js';
-export { Coordinator, readOrder, errorOf, type GetOptions, type GetResult, type WriteOptions, type WriteResult, type RequestOptions } from './coordinator.js';
+export { ReadRound, readOrder, type Outcome, type RoundResult } from './read-round.js';
+export { Coordinator, errorOf, type GetOptions, type GetResult, type WriteOptions, type WriteResult, type RequestOptions } from './coordinator.js';
 export { listBucket, coverageCandidates, type ListOptions, type ListPage } from './coverage.js';
 export { runExchange, ExchangeError } from './aae.js';
 export { HostMux, muxActor, MuxRefusedError, estimateBytes, muxBatchItemsMax, muxBatchBytesMax, muxPendingMax, muxCommands, timeoutStepMs, type MuxMessage, type MuxItem } from './mux.js';

@@ -9,7 +9,7 @@
  * work (and the garbage it leaves) was most of a write's CPU. Batched per destination and event
  * loop turn, the fixed cost is paid once per batch.
  *
- * Sending side (`HostMux.call`): a command is queued for its node with a random request id and
+ * Sending side (`HostMux.send`): a command is queued for its node with a random request id and
  * a pending entry; at the end of the turn (`clock.defer`) each node's queue leaves as
  * `{ t: 'cmds', items: [[rid, p, cmd], …] }` (messages.ts) to that node's vnode host, with this
  * node's reply actor (`ring-replies`, `muxActor`) as the sender. A batch is cut at
@@ -21,7 +21,7 @@
  * `{ t: 'replies', items: [[rid, reply], …] }`. Replies never wait for each other beyond the
  * turn in which they are made: a slow write in a batch does not hold back a fast read.
  *
- * How a call ends, exactly once (the same outcomes as `query`, so callers map them alike):
+ * How a call ends, exactly once (the errors `query` fails with, so callers map them alike):
  * - its reply arrives (a reply whose id is not pending — late, or meant for a previous life of
  *   this node — is dropped);
  * - its timeout passes: `QueryTimeoutError` (timeouts are rounded up to `timeoutStepMs` so a
@@ -92,20 +92,25 @@ interface Outbox {
 export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax + 1): number {
   let bytes = 0;
   const stack: unknown[] = [value];
+  // Every value pushed is counted at once (at least a byte), so the pushes stop with the budget.
   while (stack.length > 0 && bytes < budget) {
     const v = stack.pop();
-    if (typeof v === 'string') bytes += v.length * 3 + 5;
-    else if (v instanceof Uint8Array) bytes += v.byteLength + 5;
+    if (typeof v === 'string') bytes += v.length * 3 + 4;
+    else if (v instanceof Uint8Array) bytes += v.byteLength + 4;
     else if (Array.isArray(v)) {
-      bytes += 5;
-      for (const x of v) stack.push(x);
+      bytes += 4;
+      for (let i = 0; i < v.length && bytes < budget; i++) {
+        bytes++;
+        stack.push(v[i]);
+      }
     } else if (typeof v === 'object' && v !== null) {
-      bytes += 5;
+      bytes += 4;
       for (const k in v) {
-        bytes += k.length * 3 + 5;
+        if (bytes >= budget) break;
+        bytes += k.length * 3 + 6;
         stack.push((v as Record<string, unknown>)[k]);
       }
-    } else bytes += 9;
+    } else bytes += 8;
   }
   return bytes;
 }
@@ -138,12 +143,7 @@ export class HostMux {
     return this.pending.size;
   }
 
-  /** Sends `cmd` for partition `p` to `node`'s host; resolves with the reply (module header). */
-  call(node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<unknown> {
-    return new Promise((resolve, reject) => this.send(node, p, cmd, timeoutMs, (err, reply) => (err ? reject(err) : resolve(reply))));
-  }
-
-  /** `call` without a promise: `done(error)` or `done(undefined, reply)`, exactly once, never synchronously. */
+  /** Sends `cmd` for partition `p` to `node`'s host; `done(error)` or `done(undefined, reply)`, exactly once, never synchronously (module header). */
   send(node: string, p: number, cmd: VnodeCommand, timeoutMs: number, done: Done): void {
     if (this.replyRef === undefined || this.pending.size >= muxPendingMax) {
       if (this.replyRef !== undefined) this.stats.refused++;

@@ -10,12 +10,17 @@
  * at N = 3, R = 2, and keeps R + W > N intersecting the same way, since whichever R answer are
  * the ones that count. Read repair covers the replicas asked (anti-entropy covers the rest).
  *
+ * `readOrder` / `readPlan` give the order (per route, cached with it); `Hedges` holds the rounds
+ * waiting for their hedge (one timer for all).
+ *
  * The round resolves with every answer it has once R count, rejects once every entry was asked
  * and settled without R, and calls `onAll` with all outcomes once the round is over and every
  * replica it asked has settled (read repair).
  */
+import type { Clock, Timer } from '@shoal/runtime';
 import { NoQuorumError, QuorumTimeoutError } from './errors.js';
 import type { RingErrorCode } from './errors.js';
+import type { Route, RouteEntry } from './routing.js';
 
 export type Outcome<R> = { readonly ok: true; readonly reply: R } | { readonly ok: false; readonly code: RingErrorCode; readonly why: string };
 
@@ -40,7 +45,7 @@ export class ReadRound<R> {
   onAll: ((outcomes: readonly (Outcome<R> | undefined)[]) => void) | undefined;
 
   /**
-   * @param order entry indexes in the order to ask them: counting entries first
+   * @param order every entry index once, in the order to ask them: counting entries first
    * @param countsIfOk whether an entry's answer can count (route `counts`)
    * @param counts whether this answer counts (it may still not: an old holder's "absent")
    * @param ask sends the request to entry i; must call `settle(i, outcome)` exactly once
@@ -53,7 +58,7 @@ export class ReadRound<R> {
     private readonly ask: (i: number) => void,
     private readonly what: string,
   ) {
-    const n = order.length === 0 ? 0 : Math.max(...order) + 1;
+    const n = order.length; // a permutation of the route's entries
     this.outcomes = new Array<Outcome<R> | undefined>(n).fill(undefined);
     this.replies = new Array<R | undefined>(n).fill(undefined);
     this.promise = new Promise((resolve, reject) => {
@@ -122,5 +127,73 @@ export class ReadRound<R> {
       this.onAll = undefined;
       onAll(this.outcomes);
     }
+  }
+}
+
+/** The order a read asks a route's entries in: counting entries (this node's first), then the rest. */
+export function readOrder(entries: readonly RouteEntry[], self: string): number[] {
+  const idx = entries.map((_, i) => i);
+  const rank = (i: number): number => (entries[i]!.counts ? (entries[i]!.node === self ? 0 : 1) : 2);
+  return idx.sort((a, b) => rank(a) - rank(b) || a - b);
+}
+
+/** Per route (the view keeps routes until something changes): the read order and how many entries count. */
+const readPlans = new WeakMap<Route, { readonly order: readonly number[]; readonly counting: number }>();
+
+export function readPlan(route: Route, self: string): { readonly order: readonly number[]; readonly counting: number } {
+  let plan = readPlans.get(route);
+  if (plan === undefined) readPlans.set(route, (plan = { order: readOrder(route.entries, self), counting: route.entries.filter((e) => e.counts).length }));
+  return plan;
+}
+
+/**
+ * Reads waiting for their hedge (read-round.ts), in the order they started (so a queue, not a
+ * set): one timer for all of them, armed while any waits, for the oldest one's hedge time. A
+ * round already over is skipped when its time comes.
+ */
+interface Hedgeable {
+  readonly isDone: boolean;
+  hedge(): void;
+}
+
+export class Hedges {
+  private rounds: Hedgeable[] = [];
+  private startedMs: number[] = [];
+  private head = 0;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly delayMs: number,
+  ) {}
+
+  add(round: Hedgeable): void {
+    this.rounds.push(round);
+    this.startedMs.push(this.clock.monoMs());
+    this.timer ??= this.clock.setTimer(this.delayMs, this.fire);
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const due = this.clock.monoMs() - this.delayMs;
+    while (this.head < this.rounds.length && this.startedMs[this.head]! <= due) {
+      const round = this.rounds[this.head]!;
+      this.head++;
+      if (!round.isDone) round.hedge();
+    }
+    if (this.head > 1024 && this.head * 2 > this.rounds.length) {
+      this.rounds = this.rounds.slice(this.head);
+      this.startedMs = this.startedMs.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.rounds.length) this.timer = this.clock.setTimer(Math.max(1, this.startedMs[this.head]! - due), this.fire);
+  };
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.rounds = [];
+    this.startedMs = [];
+    this.head = 0;
   }
 }

@@ -12,14 +12,14 @@ import { dispatch, type ActorRef } from '@shoal/actors';
 import type { Clock, Logger } from '@shoal/runtime';
 import { estimateBytes, muxBatchBytesMax, muxBatchItemsMax, type MuxMessage } from './mux.js';
 
-interface Buffer {
+interface Outgoing {
   readonly to: ActorRef<MuxMessage>;
   items: [number, unknown][];
   bytes: number;
 }
 
 export class ReplyBatcher {
-  private readonly buffers = new Map<string, Buffer>();
+  private readonly buffers = new Map<string, Outgoing>();
   private scheduled = false;
   readonly stats = { batchesOut: 0, dropped: 0 };
 
@@ -58,7 +58,7 @@ export class ReplyBatcher {
     for (const buf of all) this.send(buf);
   };
 
-  private send(buf: Buffer): void {
+  private send(buf: Outgoing): void {
     const key = buf.to.toString();
     if (this.buffers.get(key) === buf) this.buffers.delete(key);
     try {

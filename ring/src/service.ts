@@ -20,7 +20,7 @@ import { dispatch, query, spawn, stop as stopActor, systemOf, type ActorRef } fr
 import type { FieldOps, Fields, Plain } from '@shoal/crdt';
 import { every, type Clock, type Logger, type Random, type Storage, type Store, type Timer } from '@shoal/runtime';
 import { balance, type Balance } from './balance.js';
-import { BucketRegistry } from './buckets.js';
+import { BucketRegistry, type BucketSpec } from './buckets.js';
 import { productionConfig, ringConfig, testConfig, type RingConfig } from './config.js';
 import { Coordinator, type GetOptions, type GetResult, type WriteOptions, type WriteResult } from './coordinator.js';
 import { listBucket, type ListOptions, type ListPage } from './coverage.js';
@@ -105,6 +105,16 @@ export interface ClusterStatus {
   readonly transfers: TransfersStatus | null;
   readonly vnodes: HostStatus;
   readonly gossip: RingManager['stats'];
+  /** The quorum path's batched requests (mux.ts): this node's calls, and its replies to others. */
+  readonly requests: RequestStats;
+}
+
+export interface RequestStats extends Readonly<HostMux['stats']> {
+  /** Calls waiting for their reply now. */
+  readonly outstanding: number;
+  readonly replyBatchesOut: number;
+  /** Replies to other nodes dropped because the transport refused them. */
+  readonly repliesDropped: number;
 }
 
 export interface RingService {
@@ -129,6 +139,8 @@ export interface RingService {
   delete(bucket: string, key: string, opts?: WriteOptions): Promise<WriteResult>;
   /** The maintenance interface: stores `value` in a generic bucket (InvalidOperationError for typed buckets). */
   putJson(bucket: string, key: string, value: Plain, opts?: WriteOptions): Promise<WriteResult>;
+  /** The maintenance interface: deletes a key of a generic bucket (InvalidOperationError for typed buckets). */
+  deleteJson(bucket: string, key: string, opts?: WriteOptions): Promise<WriteResult>;
   /** The maintenance interface: the JSON value (generic bucket) or plain record (typed), undefined if absent. */
   getJson(bucket: string, key: string, opts?: GetOptions): Promise<Plain | undefined>;
   list(bucket: string, opts?: ListOptions): Promise<ListPage>;
@@ -274,9 +286,14 @@ export async function startRingService(opts: RingServiceOptions): Promise<RingSe
   const buckets = opts.buckets ?? new BucketRegistry({ generic: true });
   const hooks: PermitHooks = opts.permitHooks ?? new Map();
   const mux = new HostMux({ self, clock: opts.clock, random: opts.random, root: opts.root });
-  const coordinator = new Coordinator({ self, clock: opts.clock, random: opts.random, root: opts.root, view, buckets, config, mux });
+  const coordinator = new Coordinator({ self, clock: opts.clock, root: opts.root, view, buckets, config, mux });
   const parts = spawnParts(opts, { self, config, view, buckets, hooks, coordinator, mux, cluster }, state, incarnation, log);
   return serviceApi(opts, parts);
+}
+
+/** The maintenance interface changes generic buckets only (InvalidOperationError otherwise). */
+function requireGeneric(spec: BucketSpec, verb: 'write' | 'remove'): void {
+  if (!spec.generic) throw new InvalidOperationError(`bucket ${spec.name} holds typed records; ${verb} them through their service${spec.changedThrough ? ` (${spec.changedThrough})` : ''}`);
 }
 
 function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
@@ -306,6 +323,7 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
       transfers: transfers() ?? null,
       vnodes: host.status(),
       gossip: { ...manager.stats },
+      requests: { ...parts.mux.stats, outstanding: parts.mux.outstanding, replyBatchesOut: host.replyStats.batchesOut, repliesDropped: host.replyStats.dropped },
     }),
     ring: () => {
       const ring = view.ring;
@@ -322,8 +340,13 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
     update: (bucket, key, ops, o) => coordinator.update(bucket, key, ops, o),
     delete: (bucket, key, o) => coordinator.delete(bucket, key, o),
     putJson: async (bucket, key, value, o) => {
-      if (!buckets.resolve(bucket).generic) throw new InvalidOperationError(`bucket ${bucket} holds typed records; write them through their service`);
+      requireGeneric(buckets.resolve(bucket), 'write');
       return coordinator.update(bucket, key, { value: { set: value } }, o);
+    },
+    deleteJson: async (bucket, key, o) => {
+      // A typed record belongs to its service; a delete is final until its tombstone is reaped.
+      requireGeneric(buckets.resolve(bucket), 'remove');
+      return coordinator.delete(bucket, key, o);
     },
     getJson: async (bucket, key, o) => {
       const r = await coordinator.get(bucket, key, o);

@@ -139,6 +139,9 @@ t.test('command batches from a peer: each item answered by id, malformed ones re
     t.match(answers.get(6), { ok: false, code: 'invalid-operation' });
     t.match(answers.get(7), { ok: true, acks: 2 }, 'a batched write is coordinated and acknowledged');
     t.same(await sim.settle(c.service('n2').getJson('scratch', 'a')), 2, 'the write is readable, and the host still serves');
+    t.ok(c.service('n1').status().requests.replyBatchesOut > 0, 'n1 counts the reply batches it sent');
+    t.match(c.service('n2').status().requests, { outstanding: 0, timeouts: 0, down: 0 }, "n2's calls all ended by their replies");
+    t.ok(c.service('n2').status().requests.calls > 0 && c.service('n2').status().requests.batchesOut > 0);
   });
 });
 
