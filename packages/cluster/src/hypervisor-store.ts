@@ -10,9 +10,10 @@
  * node coordinates it — within a bound: a publish is read-then-write, and two of them for one
  * hypervisor on two nodes could interleave (the older written last, and a record mixing the
  * fields of two revisions). The agent sends one publish at a time and tries another node only
- * after its own 5 s wait and a backoff, while this node gives a publish at most
- * `publishBudgetMs` (3 s), with the write's deadline enforced by the replicas (plus 1 s of
- * allowed skew): the earlier publish has landed or will never land before the next one starts.
+ * after an answer (or its own 5 s wait) and a backoff, while this node gives a publish at most
+ * `publishBudgetMs` (3 s), with the write's deadline enforced by the replicas (plus the allowed
+ * skew, `clockSkewMaxMs`), and answers a failed write only once that has passed: the earlier
+ * publish has landed or will never land before the next one starts.
  * The agent's next change or its refresh (it compares revisions) rewrites what differs.
  *
  * Storage shape. A register value holds at most `crdtLimits.valueElementsMax` (256) values, and a
@@ -27,8 +28,8 @@
  * Removal (an operator forgetting a decommissioned host) is a mark, not a delete: a ring delete is
  * final until its tombstone is reaped (7 days by default), and a host reinstalled under the same
  * name must be able to register at once. `remove` sets `removed` and drops the zone chunks; the
- * record is then absent from reads; the next publish of a newer revision (a restarted or returning
- * agent) clears the mark and writes the record whole.
+ * record is then absent from reads and listings; the next publish of any revision (a restarted
+ * or returning agent) clears the mark and writes the record whole.
  */
 import { defineRecord, kind, plainEquals, type Plain, type RecordPlain } from '@shoal/crdt';
 import { dispatch, spawnStateless, type ActorRef } from '@shoal/actors';
@@ -49,7 +50,7 @@ export const hypervisorStoreSchema = defineRecord('hypervisor', {
   characteristics: kind.lww('plain'),
   resources: kind.lww('plain'),
   zones: kind.ormap(kind.lww('plain')),
-  /** Set by `remove` (`{ at, revision }`), cleared by the next publish of a newer revision. */
+  /** Set by `remove` (`{ at, revision }`), cleared by the next publish of any revision. */
   removed: kind.lww('plain'),
 });
 type StoreFields = (typeof hypervisorStoreSchema)['fields'];
@@ -146,7 +147,8 @@ export const publishesMax = 1_024;
  * Time one publish may take on this node, ms: its read, then its write with what is left. The
  * write's deadline travels with it, and a replica refuses it past deadline + clock skew (1 s),
  * so a publish that this node gave up on cannot land after the agent's next attempt — which
- * comes only after the agent's own wait (`publishTimeoutMs`, 5 s) and a backoff (≥ 500 ms).
+ * comes only after this node's answer (held until then, `publishNow`) or the agent's own wait
+ * (`publishTimeoutMs`, 5 s), and a backoff (≥ 250 ms).
  */
 export const publishBudgetMs = 3_000;
 const publishReadMs = 1_500;
@@ -245,7 +247,16 @@ export class HypervisorStore {
     if (left < 100) throw new QuorumTimeoutError(`timeout: the record of ${record.name} could not be read and written within ${publishBudgetMs} ms`);
     const ops = recordOps(stored, record);
     if (removed) ops['removed'] = { set: null };
-    await ring.update<StoreFields>(hypervisorBucket, record.name, ops as never, { timeoutMs: left });
+    try {
+      await ring.update<StoreFields>(hypervisorBucket, record.name, ops as never, { timeoutMs: left });
+    } catch (err) {
+      // A write that failed may still land on a replica until its deadline plus the allowed
+      // skew: answer only after that, so the agent's next attempt (perhaps through another node,
+      // 250 ms after this answer) cannot be overtaken by this one (module header).
+      const landMs = startedMs + publishBudgetMs + ring.config.clockSkewMaxMs - this.clock.monoMs();
+      if (landMs > 0) await new Promise<void>((resolve) => this.clock.setTimer(landMs, resolve));
+      throw err;
+    }
     return { written: true, revision: { ...record.revision } };
   }
 
@@ -311,7 +322,7 @@ function readRevision(x: unknown): Revision | undefined {
   return Number.isSafeInteger(boot) && Number.isSafeInteger(seq) ? { boot: boot as number, seq: seq as number } : undefined;
 }
 
-/** A publish failure as the agent protocol's error code (the agent fails over on `unavailable` and `timeout`). */
+/** A publish failure as the agent protocol's error code (the agent fails over to the next core node on any error). */
 export function publishErrorCode(err: unknown): AgentErrorCode {
   if (err instanceof StoreBusyError) return 'busy';
   if (err instanceof RingError) {

@@ -4,8 +4,8 @@
  * Two sources, joined by name:
  * - the ring's `hypervisors` bucket (hypervisor-store.ts): each agent keeps its record there
  *   (hypervisor-agent/src/publisher.ts: within ~250 ms of a ledger or zone change), so the
- *   figures of a host that is down remain readable, and a listing costs one coverage query,
- *   not a round trip to every agent;
+ *   figures of a host that is down remain readable, and a listing costs a keys-only coverage
+ *   query and one quorum read per stored hypervisor, not a round trip to every agent;
  * - SWIM, which says who is `up` (alive or suspect) or `down` (dead, left, or no longer known:
  *   SWIM forgets the dead after a bounded time; the store does not). An agent SWIM knows that
  *   has no record yet (it joined a moment ago) is listed with `record: null`.
@@ -106,15 +106,14 @@ export class HypervisorDirectory {
    */
   async list(): Promise<{ hypervisors: HypervisorView[]; truncated: boolean }> {
     const agents = this.agents();
-    let stored: Map<string, StoredHypervisor>;
-    let truncated: boolean;
     try {
       const listed = await this.store.names();
-      const all = [...new Set([...listed.names, ...agents.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      truncated = listed.truncated || all.length > hypervisorsListMax;
+      // Keys of removed records are still stored (their mark): read first, then list only what
+      // is stored and not removed, or known to SWIM.
+      const stored = await this.store.getMany(listed.names);
+      const all = [...new Set([...listed.names, ...agents.keys()])].filter((n) => stored.has(n) || agents.has(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const truncated = listed.truncated || all.length > hypervisorsListMax;
       const names = all.slice(0, hypervisorsListMax);
-      const inStore = new Set(listed.names);
-      stored = await this.store.getMany(names.filter((n) => inStore.has(n)));
       return { hypervisors: names.map((n) => withoutZones(view(n, agents.get(n), stored.get(n)))), truncated };
     } catch (err) {
       throw storeError(err);

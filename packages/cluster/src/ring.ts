@@ -25,7 +25,7 @@ export interface RingStartOptions {
 /** The buckets every core node registers (the same on all), plus generic JSON buckets for `shoal db`. */
 export function clusterBuckets(): BucketRegistry {
   const buckets = new BucketRegistry({ generic: true });
-  buckets.define(hypervisorBucket, hypervisorStoreSchema);
+  buckets.define(hypervisorBucket, hypervisorStoreSchema, { changedThrough: 'agents publish them; shoal hypervisors remove NAME forgets one' });
   return buckets;
 }
 
@@ -179,11 +179,7 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
     return { bucket: req.params.bucket, key: req.params.key, value };
   });
   app.delete<KeyReq>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req, reply) => {
-    // As PUT: typed buckets belong to their services (a delete is final until its tombstone is
-    // reaped, days later; `shoal hypervisors remove` is how a hypervisor record goes).
-    const spec = requireRing(ring).buckets.tryResolve(req.params.bucket);
-    if (spec && !spec.generic) throw new ApiError('bad_request', `bucket ${req.params.bucket} holds typed records; remove them through their service${req.params.bucket === hypervisorBucket ? ' (shoal hypervisors remove NAME)' : ''}`);
-    await ringCall(() => requireRing(ring).delete(req.params.bucket, req.params.key));
+    await ringCall(() => requireRing(ring).deleteJson(req.params.bucket, req.params.key));
     void reply.status(204);
     return null;
   });

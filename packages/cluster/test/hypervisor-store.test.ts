@@ -18,7 +18,8 @@ import path from 'node:path';
 import { query, refFromJSON, systemOf } from '@shoal/actors';
 import { crdtLimits, valueProblem, type Plain } from '@shoal/crdt';
 import { agentReserve, askAgent, recordZoneBytesMax, startAgent, summaryBytes, validateAgentConfig } from '@shoal/hypervisor-agent';
-import { nodeWorld } from '@shoal/runtime';
+import { QuorumTimeoutError, type RingService } from '@shoal/ring';
+import { nodeWorld, type Clock } from '@shoal/runtime';
 import type { HypervisorRecord, ZoneSummary } from '@shoal/wire';
 import { HypervisorStore, joinRecord, recordOps, splitRecord, startNode, validateNodeConfig, zoneChunk } from '../src/index.js';
 
@@ -122,6 +123,34 @@ interface View {
   record: HypervisorRecord | null;
 }
 
+t.test('a failed write is answered only once it can no longer land (deadline plus the allowed skew)', async (t) => {
+  // The agent fails over 250 ms after an error answer: an earlier write landing after its next
+  // publish through another node could move the record back (hypervisor-store.ts header).
+  let nowMs = 0;
+  const timers: { atMs: number; fn: () => void }[] = [];
+  const clock: Clock = { monoMs: () => nowMs, wallMs: () => nowMs, setTimer: (ms, fn) => (timers.push({ atMs: nowMs + ms, fn }), { cancel: () => undefined }), defer: (fn) => fn() };
+  const failing = {
+    config: { clockSkewMaxMs: 1_000 },
+    get: async () => ({ found: false }),
+    update: async () => {
+      nowMs += 400;
+      throw new QuorumTimeoutError('timeout: the write was not acknowledged in time');
+    },
+  } as unknown as RingService;
+  const store = new HypervisorStore(() => failing, clock);
+  let answered = false;
+  const outcome = store.publish(record(1)).then(
+    () => new Error('the publish should have failed'),
+    (err: unknown) => ((answered = true), err),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(answered, 'no answer while the write could still land');
+  t.same(timers.map((x) => x.atMs), [3_000 + 1_000], 'held until the publish budget plus the skew, from the start of the publish');
+  nowMs = 4_000;
+  timers[0]!.fn();
+  t.type(await outcome, QuorumTimeoutError, 'then the error, as it was');
+});
+
 t.test('agents keep their record in the store; the API reads it', async (t) => {
   const dir = tempDir(t);
   const quiet = () => nodeWorld({ logLevel: 'error', logWrite: () => undefined });
@@ -189,6 +218,8 @@ t.test('agents keep their record in the store; the API reads it', async (t) => {
   t.same(bigBack && 'record' in bigBack ? bigBack.record : bigBack, bigRecord, 'and reads back whole');
   t.ok(await store.remove('hv-big', Date.now()));
   t.equal(await store.get('hv-big'), undefined, 'a removed record is not read');
+  const listedNames = ((await api('GET', '/api/v1/hypervisors')).body['hypervisors'] as View[]).map((h) => h.name);
+  t.ok(listedNames.includes('hv1') && !listedNames.includes('hv-big'), 'nor listed (its key, holding the removal mark, is still stored)');
   t.same(await store.publish(bigRecord), { written: true, revision: bigRecord.revision }, 'the same revision, published again after a removal (its agent was only cut off), is written');
   const bigAgain = await store.get('hv-big');
   t.same(bigAgain && 'record' in bigAgain ? bigAgain.record.revision : bigAgain, bigRecord.revision, 'and read again');
