@@ -5,7 +5,7 @@
  * (the tag of remote.ts) and come back bound to the receiving system, so a reply goes back out
  * through that system's router.
  *
- * `toWireBody` runs inside `dispatch`, so a message that cannot cross the wire (a function, a
+ * `WireBodies.toWire` runs inside `dispatch` (router.ts), so a message that cannot cross the wire (a function, a
  * Map, a Date, a cycle) fails there, synchronously, with `UnserializableMessageError`, instead
  * of vanishing later in a batch — and so does a message the receiver's scanner would refuse (a
  * string over 64 KiB, a lone surrogate, a `__proto__` field), which would otherwise cost the
@@ -14,7 +14,7 @@
  * `skipValues` path.
  */
 import { Buffer } from 'node:buffer';
-import { defaultWireLimits, type WireLimits } from '@shoal/wire';
+import type { WireLimits } from '@shoal/wire';
 import { ActorRef as Ref, refFromJSON } from '../ref.js';
 import { refTag } from '../remote.js';
 import type { ActorSystem } from '../system.js';
@@ -38,7 +38,7 @@ function fail(path: string, what: string): never {
 export type BodyLimits = Pick<WireLimits, 'stringBytesMax' | 'binBytesMax' | 'arrayLengthMax' | 'mapSizeMax'>;
 
 /** `String.prototype.isWellFormed` (ES2024, in Node ≥ 20; our lib setting is ES2022). */
-function wellFormed(s: string): boolean {
+export function wellFormed(s: string): boolean {
   return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
@@ -57,7 +57,7 @@ function stringTooLong(s: string, max: number): boolean {
  * scanner will accept them: the walk checks every value the scanner checks (string, bin, array
  * and map sizes, UTF-8 — a lone surrogate would be written as invalid UTF-8 or silently as
  * U+FFFD —, forbidden keys, finite numbers, depth) and counts the values, so the router can
- * leave the scan of its own frames out (router.ts, `checkedSends`).
+ * leave the scan of its own frames out (router.ts, `checkedElementsMax`).
  */
 export class WireBodies {
   /** Values of the body `toWire` returned last, counted as the scanner counts them. */
@@ -194,16 +194,6 @@ function walkObject(value: Record<string, unknown>, path: string, depth: number,
     if (out !== undefined && w !== undefined) out[k] = w;
   }
   return out ?? value;
-}
-
-const defaultBodies = new WireBodies(defaultWireLimits);
-
-/**
- * The wire form of a message body under the default wire limits; throws
- * UnserializableMessageError if it is not plain data or exceeds them.
- */
-export function toWireBody(msg: unknown): unknown {
-  return defaultBodies.toWire(msg);
 }
 
 /**

@@ -3,4 +3,4 @@ export { ActorNet, type MembershipEvent } from './router.js';
 export { netDefaults, type NetOptions, type NetSettings } from './settings.js';
 export { emptyNetStats, type NetStats, type PeerInfo } from './stats.js';
 export { LinkError, linkProtocolVersion } from './link.js';
-export { toWireBody, fromWireBody, UnserializableMessageError, bodyDepthMax } from './body.js';
+export { fromWireBody, UnserializableMessageError, bodyDepthMax } from './body.js';

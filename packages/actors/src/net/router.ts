@@ -261,7 +261,7 @@ export class ActorNet implements RemoteRouter {
     return peer;
   }
 
-  private push(node: string, item: Outbound): void {
+  private push(node: string, item: Exclude<Outbound, { k: 'send' }>): void {
     const peer = this.admit(node);
     peer.queue.push(item);
     this.queued(peer);
@@ -464,11 +464,11 @@ export class ActorNet implements RemoteRouter {
     this.stats.bounced++;
     if (item.k !== 'send') return;
     const s = this.system;
-    const to = refFromJSON(s, item.to);
-    s.deadLetter('unencodable', to, localBody(item.body, s), item.from && refFromJSON(s, item.from));
+    const to = item.to;
+    s.deadLetter('unencodable', to, localBody(item.body, s), item.from);
     if (isQueryRef(to) && to.node === peer.node) {
       const body = this.bodies.toWire({ type: 'shoal.undeliverable', ref: item.from ?? to, reason: 'unencodable' });
-      peer.queue.push({ k: 'send', to, from: undefined, body, elements: this.bodies.elements });
+      peer.queue.pushSend(to, undefined, body, this.bodies.elements);
       this.schedulePump(peer);
     }
   }

@@ -12,6 +12,7 @@ import { ActorDemonitor, ActorMonitor, ActorSends, batchItem, type ActorRefWire,
 import type { ActorRef } from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
 import { retainSlotsMax } from '../queue.js';
+import { wellFormed } from './body.js';
 import type { ActorSystem } from '../system.js';
 
 type AnyRef = ActorRef<unknown>;
@@ -45,9 +46,9 @@ export class OutboundQueue {
     this.pushSlots(elements, to, from, body);
   }
 
-  push(item: Outbound): void {
-    if (item.k === 'send') this.pushSlots(item.elements, item.to, item.from, item.body);
-    else this.pushSlots(item.k === 'monitor' ? -1 : -2, item.watcher, item.target, item.id);
+  /** A monitor or demonitor request (sends go through `pushSend`). */
+  push(item: Exclude<Outbound, { k: 'send' }>): void {
+    this.pushSlots(item.k === 'monitor' ? -1 : -2, item.watcher, item.target, item.id);
   }
 
   /** The oldest item, removed; undefined when empty. */
@@ -142,10 +143,6 @@ function sendRunEnd(items: readonly Outbound[], start: number, end: number): num
   return i;
 }
 
-/** `String.prototype.isWellFormed` (ES2024, in Node ≥ 20; our lib setting is ES2022). */
-function wellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
 
 /**
  * One `actor.sends` body for the sends `items[start, end)`: each distinct ref written once.
