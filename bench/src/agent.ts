@@ -34,7 +34,8 @@ import { nodeClock, nodeWorld, openLmdbStorage, seededRandom } from '@shoal/runt
 import { SwimNode, swimConfig } from '@shoal/swim';
 import { Keyring, formatKeyringFile, generateKey } from '@shoal/wire';
 import type { BenchOptions } from './main.js';
-import type { Row } from './report.js';
+import { endChild } from './procs.js';
+import { percentile, type Row } from './report.js';
 
 const callers = 64;
 const agentName = 'bench-hv';
@@ -45,11 +46,6 @@ const grantLeaseMs = 1_000;
 
 function uuid(n: number, phase: number): string {
   return `${phase.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 interface AgentProc {
@@ -69,16 +65,7 @@ async function startAgentProcess(dir: string, keyFile: string, join: string): Pr
   return {
     child,
     cluster: ready.cluster,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const kill = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        process.kill(child.pid!, 'SIGTERM');
-      }),
+    stop: () => endChild(child),
   };
 }
 

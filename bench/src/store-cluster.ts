@@ -4,7 +4,7 @@
  * `shoal node start` child processes joined through n1's gossip address. Children are asked over
  * their HTTP API with their admin token (`DATA/admin.token`).
  *
- * Every child is ended by its PID (SIGTERM, then SIGKILL after 5 s), also when the benchmark
+ * Every child is ended by its PID (procs.ts `endChild`: SIGTERM, then SIGKILL after 5 s), also when the benchmark
  * fails or is interrupted (`stopAll`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,15 +14,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNode, validateNodeConfig, type RunningNode } from '@shoal/cluster';
 import { nodeWorld } from '@shoal/runtime';
+import { endChild, sleep } from './procs.js';
 
 /** The CLI's entry point (packages/cli/bin/shoal.js), from bench/dist/src. */
 const shoalBin = fileURLToPath(new URL('../../../packages/cli/bin/shoal.js', import.meta.url));
 
-/** A child node's host status counters (ring/src/host.ts `HostStatus.stats`), as the API serves them. */
+/** A node's handoff counters (ring/src/host.ts `HostStatus.stats`), as the API serves them. */
 export interface HostCounters {
-  readonly batchesSent: number;
   readonly handoffRecordsSent: number;
   readonly handoffBytesSent: number;
+}
+
+/** What the benchmark polls of a node: its ring version and handoff counters (one status request). */
+export interface NodeState {
+  readonly version: number;
+  readonly counters: HostCounters;
 }
 
 interface ClusterStatusBody {
@@ -32,23 +38,14 @@ interface ClusterStatusBody {
 
 /** What the benchmark needs of any node, in-process or child. */
 export interface BenchNode {
-  readonly name: string;
-  /** The child's PID; undefined for the in-process node. */
-  readonly pid: number | undefined;
-  ringVersion(): Promise<number>;
+  state(): Promise<NodeState>;
   transfersComplete(): Promise<boolean>;
-  counters(): Promise<HostCounters>;
-  stop(): Promise<void>;
 }
 
 export function inProcessNode(node: RunningNode): BenchNode {
   return {
-    name: node.config.name,
-    pid: undefined,
-    ringVersion: async () => node.ring.view.ring?.version ?? 0,
+    state: async () => ({ version: node.ring.view.ring?.version ?? 0, counters: node.ring.host.status().stats }),
     transfersComplete: async () => node.ring.transfers()?.complete ?? false,
-    counters: async () => node.ring.host.status().stats,
-    stop: () => node.stop(),
   };
 }
 
@@ -60,28 +57,7 @@ export async function startLocalNode(dir: string, keyFile: string): Promise<Runn
 
 export interface ChildNode extends BenchNode {
   readonly pid: number;
-  readonly http: string;
-  api(method: string, route: string, body?: unknown): Promise<unknown>;
-}
-
-/** Ends a child by its PID: SIGTERM, then SIGKILL after 5 s; resolves when it exited. */
-function stopChild(child: ChildProcess): Promise<void> {
-  const signal = (s: NodeJS.Signals): void => {
-    try {
-      process.kill(child.pid!, s);
-    } catch {
-      // Already gone (ESRCH): its 'exit' event settles the promise.
-    }
-  };
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => signal('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    signal('SIGTERM');
-  });
+  stop(): Promise<void>;
 }
 
 /** Children started and not yet stopped, so an interrupted run can end them. */
@@ -89,7 +65,7 @@ const running = new Set<ChildProcess>();
 
 /** Ends every child still running (SIGTERM, then SIGKILL), each by its PID. */
 export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map(stopChild));
+  await Promise.all([...running].map((c) => endChild(c)));
   running.clear();
 }
 
@@ -130,18 +106,15 @@ export async function startChildNode(name: string, dir: string, keyFile: string,
     return text ? JSON.parse(text) : undefined;
   };
   return {
-    name,
     pid: child.pid!,
-    http,
-    api,
-    ringVersion: async () => ((await api('GET', '/api/v1/cluster/status')) as ClusterStatusBody).ring?.version ?? 0,
+    state: async () => {
+      const body = (await api('GET', '/api/v1/cluster/status')) as ClusterStatusBody;
+      return { version: body.ring?.version ?? 0, counters: body.vnodes.stats };
+    },
     transfersComplete: async () => ((await api('GET', '/api/v1/cluster/transfers')) as { complete: boolean }).complete,
-    counters: async () => ((await api('GET', '/api/v1/cluster/status')) as ClusterStatusBody).vnodes.stats,
-    stop: () => stopChild(child),
+    stop: () => endChild(child),
   };
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it holds; throws after `timeoutMs`. */
 export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
@@ -152,29 +125,13 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
   }
 }
 
-/** Every node on ring `version` with nothing left to transfer. */
-export async function settled(nodes: readonly BenchNode[], version: number): Promise<boolean> {
-  const versions = await Promise.all(nodes.map((n) => n.ringVersion()));
-  if (!versions.every((v) => v === version)) return false;
+/** Every node on ring `version` (`states`: one status of each, already fetched) with nothing left to transfer. */
+export async function settled(nodes: readonly BenchNode[], states: readonly NodeState[], version: number): Promise<boolean> {
+  if (!states.every((st) => st.version === version)) return false;
   return (await Promise.all(nodes.map((n) => n.transfersComplete()))).every(Boolean);
-}
-
-/** CPU time a process used so far, seconds (user + system, all threads), from /proc/PID/stat. */
-export function cpuSeconds(pid: number): number {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** The 1-minute load average (other jobs on the machine show here). */
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-}
-
-/** Memory of a process from /proc/PID/status, KiB: process-private (RssAnon) and file-backed (RssFile, LMDB's map). */
-export function residentKiB(pid: number): { anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { anon: field('RssAnon'), file: field('RssFile') };
 }

@@ -46,7 +46,8 @@ import { Keyring, formatKeyringFile, generateKey } from '@shoal/wire';
 import type { BenchOptions } from './main.js';
 import { percentile, type Row } from './report.js';
 import { automergeChanges, crdtMerges, rawLmdb, type LmdbFigures } from './store-baselines.js';
-import { cpuSeconds, inProcessNode, loadAverage, residentKiB, settled, sleep, startChildNode, startLocalNode, stopAll, until, type BenchNode, type ChildNode, type HostCounters } from './store-cluster.js';
+import { procUsage, sleep } from './procs.js';
+import { inProcessNode, loadAverage, settled, startChildNode, startLocalNode, stopAll, until, type BenchNode, type ChildNode, type HostCounters, type NodeState } from './store-cluster.js';
 
 const clients = 64;
 const bucket = 'bench';
@@ -83,7 +84,7 @@ interface LoadFigures {
 /** CPU seconds used so far by each node: n1 (this process) first, then the children. */
 function nodesCpu(children: readonly ChildNode[]): number[] {
   const own = process.cpuUsage();
-  return [(own.user + own.system) / 1e6, ...children.map((c) => cpuSeconds(c.pid))];
+  return [(own.user + own.system) / 1e6, ...children.map((c) => procUsage(c.pid).cpuSec)];
 }
 
 /** `clients` loops calling `op` until `stop()` says so; latency of each call, CPU of each node. */
@@ -120,9 +121,19 @@ function failureNote(f: LoadFigures): string {
   return f.failures.size === 0 ? 'no failures' : `failures: ${[...f.failures].map(([k, v]) => `${v} ${k}`).join(', ')}`;
 }
 
+/** CPU per operation of each node, µs, as `a + b + c`. */
+function cpuMicros(f: LoadFigures): string {
+  return f.cpuPerOp.map((c) => Math.round(c * 1e6)).join(' + ');
+}
+
 function describe(f: LoadFigures, unit: string): string {
-  const cpu = f.cpuPerOp.map((c) => `${Math.round(c * 1e6)}`).join(' + ');
-  return `${Math.round(f.perSecond)} ${unit}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; CPU µs per op n1 + n2 + n3 = ${cpu}; load average ${f.loadAvg}; ${failureNote(f)}`;
+  return `${Math.round(f.perSecond)} ${unit}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; CPU µs per op n1 + n2 + n3 = ${cpuMicros(f)}; load average ${f.loadAvg}; ${failureNote(f)}`;
+}
+
+/** A child's resident memory, KiB: process-private (RssAnon) and file-backed (RssFile, LMDB's map). */
+function residentKiB(pid: number): { anon: number; file: number } {
+  const u = procUsage(pid);
+  return { anon: u.anonKiB, file: u.fileKiB };
 }
 
 /** The minimum of `samples` readings of a child's memory, after `pauseMs` of quiet. */
@@ -146,14 +157,14 @@ function liveHeapBytes(): number {
   return process.memoryUsage().heapUsed;
 }
 
-async function sumCounters(nodes: readonly BenchNode[]): Promise<HostCounters> {
-  const all = await Promise.all(nodes.map((n) => n.counters()));
+function sumCounters(states: readonly NodeState[]): HostCounters {
   return {
-    batchesSent: all.reduce((a, c) => a + c.batchesSent, 0),
-    handoffRecordsSent: all.reduce((a, c) => a + c.handoffRecordsSent, 0),
-    handoffBytesSent: all.reduce((a, c) => a + c.handoffBytesSent, 0),
+    handoffRecordsSent: states.reduce((a, st) => a + st.counters.handoffRecordsSent, 0),
+    handoffBytesSent: states.reduce((a, st) => a + st.counters.handoffBytesSent, 0),
   };
 }
+
+const statesOf = (nodes: readonly BenchNode[]): Promise<NodeState[]> => Promise.all(nodes.map((n) => n.state()));
 
 /**
  * Stages joins of `names` on n1, commits, and waits until every node settled on the new ring.
@@ -163,13 +174,14 @@ async function sumCounters(nodes: readonly BenchNode[]): Promise<HostCounters> {
 async function joinAndSettle(n1: RunningNode, names: readonly string[], nodes: readonly BenchNode[]): Promise<{ seconds: number; firstBatchSeconds: number }> {
   await until(`${names.join(', ')} alive in n1's membership`, () => names.every((n) => n1.swim.member(n)?.state === 'alive'), 30_000);
   for (const node of names) await n1.ring.stage({ kind: 'join', node });
-  const sentBefore = (await sumCounters(nodes)).handoffRecordsSent;
+  const sentBefore = sumCounters(await statesOf(nodes)).handoffRecordsSent;
   const t0 = performance.now();
   const plan = await n1.ring.commit();
   let firstBatchSeconds = NaN;
   const done = async (): Promise<boolean> => {
-    if (Number.isNaN(firstBatchSeconds) && (await sumCounters(nodes)).handoffRecordsSent > sentBefore) firstBatchSeconds = (performance.now() - t0) / 1000;
-    return settled(nodes, plan.nextRing.version);
+    const states = await statesOf(nodes);
+    if (Number.isNaN(firstBatchSeconds) && sumCounters(states).handoffRecordsSent > sentBefore) firstBatchSeconds = (performance.now() - t0) / 1000;
+    return settled(nodes, states, plan.nextRing.version);
   };
   await until(`ring version ${plan.nextRing.version} settled with transfers complete`, done, 600_000);
   return { seconds: (performance.now() - t0) / 1000, firstBatchSeconds };
@@ -249,9 +261,9 @@ async function throughCluster(dir: string, s: Settings, nodeArgs: readonly strin
     progress('handoff: a fourth node joins');
     children.push(await startChildNode('n4', dir, keyFile, join, nodeArgs));
     const four = [...trio, children[2]!];
-    const before = await sumCounters(four);
+    const before = sumCounters(await statesOf(four));
     const { seconds, firstBatchSeconds } = await joinAndSettle(n1, ['n4'], four);
-    const after = await sumCounters(four);
+    const after = sumCounters(await statesOf(four));
     const handoff = { seconds, firstBatchSeconds, bytes: after.handoffBytesSent - before.handoffBytesSent, records: after.handoffRecordsSent - before.handoffRecordsSent };
     progress(`  ${(handoff.bytes / 1e6).toFixed(1)} MB, ${handoff.records} records in ${seconds.toFixed(1)} s (first batch acknowledged after ${firstBatchSeconds.toFixed(1)} s)`);
     return { writes, reads, readMisses: misses, memory, handoff };
@@ -278,7 +290,7 @@ function rows(c: ClusterFigures, lmdb: LmdbFigures, crdt: { perSecond: number; r
   const b = 'store';
   const mbps = c.handoff.bytes / 1e6 / c.handoff.seconds;
   const quorum = `${clients} clients, N=3 R=2 W=2, ~190 B JSON values (${c.memory.storedBytes} B stored record)`;
-  const cpuNote = (f: LoadFigures): string => `n1 + n2 + n3 = ${f.cpuPerOp.map((x) => Math.round(x * 1e6)).join(' + ')} µs (n1 includes the clients); load average ${f.loadAvg}`;
+  const cpuNote = (f: LoadFigures): string => `n1 + n2 + n3 = ${cpuMicros(f)} µs (n1 includes the clients); load average ${f.loadAvg}`;
   return [
     { bench: b, metric: 'quorum writes (putJson) on 3 nodes', value: c.writes.perSecond, unit: 'writes/s', baseline: 'raw LMDB async put, pipelined, 1 process', baseline_value: lmdb.putsPipelined, target: `>= 20000 ${mark(c.writes.perSecond >= 20_000)}`, note: `${quorum}; ${failureNote(c.writes)}` },
     { bench: b, metric: 'quorum write p50', value: c.writes.p50Ms, unit: 'ms', baseline: `raw LMDB put p50, ${clients} callers awaiting`, baseline_value: lmdb.putP50Ms },

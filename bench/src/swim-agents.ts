@@ -12,8 +12,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { Packr, UnpackrStream } from 'msgpackr';
+import { endChild, exited, procUsage, sleep } from './procs.js';
 
 export type State = 'alive' | 'failed' | 'left' | 'leaving';
 
@@ -38,40 +38,6 @@ export interface AgentSystem {
   readonly name: 'shoal' | 'serf';
   /** Starts a member on 127.0.0.1:`port`, joining `seed` at start if given; resolves once it answers. */
   start(name: string, port: number, seed?: string): Promise<Agent>;
-}
-
-const clockTicks = 100; // getconf CLK_TCK on Linux
-
-export function procUsage(pid: number): { cpuSec: number; rssBytes: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSec = (Number(fields[11]) + Number(fields[12])) / clockTicks;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSec, rssBytes: rssKb * 1024 };
-  } catch {
-    return { cpuSec: NaN, rssBytes: NaN };
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function endChild(child: ChildProcess, graceful: NodeJS.Signals): Promise<void> {
-  if (exited(child) || child.pid === undefined) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, graceful);
-  await Promise.race([done, sleep(3000)]);
-  if (!exited(child)) {
-    process.kill(child.pid, 'SIGKILL');
-    await done;
-  }
 }
 
 // ---- Shoal -------------------------------------------------------------------------------
@@ -150,7 +116,7 @@ class ShoalAgent implements Agent {
   }
 
   end(): Promise<void> {
-    return endChild(this.child, 'SIGTERM');
+    return endChild(this.child, 'SIGTERM', 3_000);
   }
 
   usage(): { cpuSec: number; rssBytes: number } {
@@ -274,7 +240,7 @@ class SerfAgent implements Agent {
   async end(): Promise<void> {
     this.rpc?.close();
     this.rpc = undefined;
-    await endChild(this.child, 'SIGTERM');
+    await endChild(this.child, 'SIGTERM', 3_000);
   }
 
   usage(): { cpuSec: number; rssBytes: number } {

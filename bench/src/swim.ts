@@ -29,6 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Keyring, formatKeyringFile } from '@shoal/wire';
+import { sleep } from './procs.js';
 import type { Row } from './report.js';
 import { serfAvailable, serfSystem, shoalSystem, type Agent, type AgentSystem, type State } from './swim-agents.js';
 
@@ -52,10 +53,6 @@ const settleMs = 5000;
  * ≈ 59 MiB and 0.3 % with default flags, start-up about the same (0.14 vs 0.15 s of CPU).
  */
 const shoalNodeFlags = ['--lite-mode'];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function median(xs: readonly number[]): number {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
