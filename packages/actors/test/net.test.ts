@@ -267,7 +267,7 @@ t.test('whenRoom: a bulk sender waits for room instead of retrying', async (t) =
   for (let i = 0; i < 200; i++) dispatch(far, i);
   t.throws(() => dispatch(far, 200), OutboundQueueFullError);
   await a.net.whenRoom('far');
-  t.pass('a peer with no address: its queue is bounced and the waiter wakes');
+  t.ok((a.net.peersInfo().find((p) => p.node === 'far')?.queued ?? 0) <= 100, 'a peer with no address: its queue is bounced, and the waiter wakes with room in it');
 });
 
 t.test('followMember: membership events give peers their address, and take it away with node-down', async (t) => {
@@ -310,10 +310,8 @@ t.test('a reply too large for the wire fails the remote query at once', async (t
     'big',
   );
   const big = refFromJSON<unknown>(systemOf(a.root), { node: 'b', path: ['big'] });
-  const started = Date.now();
   const err = await query(big, (replyTo: ActorRef<unknown>) => ({ replyTo }), 20_000).catch((e: unknown) => e);
-  t.type(err, UndeliverableError);
+  t.type(err, UndeliverableError, 'the notice failed the query, not its 20 s timeout (that would be a QueryTimeoutError)');
   t.match(String(err), /could not be encoded/);
-  t.ok(Date.now() - started < 10_000, 'failed long before the 20 s timeout');
   t.equal(systemOf(b.root).deadLetters.stats().byReason.unencodable, 1, 'a dead letter on the replying node');
 });

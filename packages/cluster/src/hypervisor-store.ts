@@ -168,10 +168,11 @@ interface Job {
 
 export class HypervisorStore {
   /**
-   * Per hypervisor: whether a publish runs, and the one queued behind it (a newer record
-   * replaces a queued one; the replaced caller hears that its revision is covered).
+   * Per hypervisor whose publish runs (the slot exists exactly as long as one does): the one
+   * queued behind it (a newer record replaces a queued one; the replaced caller hears that its
+   * revision is covered).
    */
-  private readonly slots = new Map<string, { running: boolean; next: Job | undefined }>();
+  private readonly slots = new Map<string, { next: Job | undefined }>();
 
   constructor(
     private readonly ring: () => RingService | undefined,
@@ -192,9 +193,10 @@ export class HypervisorStore {
   publish(record: HypervisorRecord): Promise<RecordPublishResult> {
     const name = record.name;
     let slot = this.slots.get(name);
+    const idle = slot === undefined;
     if (!slot) {
       if (this.slots.size >= publishesMax) return Promise.reject(new StoreBusyError(`this node has ${publishesMax} hypervisor publishes in hand; try another core node`));
-      slot = { running: false, next: undefined };
+      slot = { next: undefined };
       this.slots.set(name, slot);
     }
     const s = slot;
@@ -206,21 +208,19 @@ export class HypervisorStore {
       } else {
         s.next = { record, waiters: [waiter] };
       }
-      if (!s.running) this.drain(name, s);
+      if (idle) this.drain(name, s);
     });
   }
 
-  private drain(name: string, slot: { running: boolean; next: Job | undefined }): void {
+  private drain(name: string, slot: { next: Job | undefined }): void {
     const job = slot.next;
     if (!job) {
       this.slots.delete(name);
       return;
     }
     slot.next = undefined;
-    slot.running = true;
     const settle = (fn: () => void): void => {
       fn();
-      slot.running = false;
       this.drain(name, slot);
     };
     this.publishNow(job.record).then(

@@ -21,7 +21,7 @@ import { agentReserve, askAgent, recordZoneBytesMax, startAgent, summaryBytes, v
 import { QuorumTimeoutError, type RingService } from '@shoal/ring';
 import { nodeWorld, type Clock } from '@shoal/runtime';
 import type { HypervisorRecord, ZoneSummary } from '@shoal/wire';
-import { HypervisorStore, joinRecord, recordOps, splitRecord, startNode, validateNodeConfig, zoneChunk } from '../src/index.js';
+import { HypervisorStore, StoreBusyError, publishesMax, joinRecord, recordOps, splitRecord, startNode, validateNodeConfig, zoneChunk } from '../src/index.js';
 
 function uuid(n: number): string {
   return `6a1c0c5e-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -149,6 +149,17 @@ t.test('a failed write is answered only once it can no longer land (deadline plu
   nowMs = 4_000;
   timers[0]!.fn();
   t.type(await outcome, QuorumTimeoutError, 'then the error, as it was');
+});
+
+t.test(`at most ${publishesMax} hypervisors' publishes in hand on a node; the next is refused as busy`, async (t) => {
+  // A ring whose reads never answer: every publish stays in hand.
+  const stuck = { config: { clockSkewMaxMs: 1_000 }, get: () => new Promise(() => undefined) } as unknown as RingService;
+  const store = new HypervisorStore(() => stuck, nodeWorld({ logLevel: 'error', logWrite: () => undefined }).clock);
+  for (let i = 0; i < publishesMax; i++) void store.publish(record(0, 1, { name: `hv-${i}` }));
+  await t.rejects(store.publish(record(0, 1, { name: 'one-more' })), StoreBusyError);
+  const again = store.publish(record(0, 2, { name: 'hv-0' })).then(() => 'settled', () => 'refused');
+  const state = await Promise.race([again, new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+  t.equal(state, 'pending', 'a host already in hand is not refused: it queues behind its own publish');
 });
 
 t.test('agents keep their record in the store; the API reads it', async (t) => {
