@@ -21,7 +21,7 @@ import {
   type Session,
 } from '@shoal/wire';
 import { WireBodies } from '../src/net/body.js';
-import { OutboundQueue, toBatchItems, type Outbound } from '../src/net/sends.js';
+import { chunkOf, itemAt, OutboundQueue, outboundQuietDrainsMax, toBatchItems, type Outbound } from '../src/net/sends.js';
 import { clusterName, collector, keyringOf, quietWorld, startNode, waitFor } from './net-helpers.js';
 
 // ---- bodies checked at dispatch ⇒ accepted by the receiver ------------------------------------
@@ -77,7 +77,7 @@ t.test('a body WireBodies accepts is one the receiver accepts, and its values ar
       continue;
     }
     accepted++;
-    const batch = toBatchItems([sendOf(to, body, bodies.elements)], 0, 1);
+    const batch = toBatchItems(chunkOf([sendOf(to, body, bodies.elements)]), 0, 1);
     t.ok(batch.checked, 'a sends-only chunk with valid refs is checked');
     const frame = sender.encodeBatch(batch.items, { scan: false });
     const decoded = receiver.decodeBatch(frame);
@@ -115,10 +115,10 @@ t.test('a chunk with a monitor or an ill-formed ref name is not vouched for (the
   const system = systemOf(start({ name: 'n1' }));
   const good = refFromJSON(system, { node: 'n2', path: ['a'] });
   const odd = refFromJSON(system, { node: 'n2', path: ['a\ud800'] });
-  t.ok(toBatchItems([sendOf(good, 1, 1)], 0, 1).checked);
-  t.notOk(toBatchItems([sendOf(odd, 1, 1)], 0, 1).checked, 'ill-formed ref name');
+  t.ok(toBatchItems(chunkOf([sendOf(good, 1, 1)]), 0, 1).checked);
+  t.notOk(toBatchItems(chunkOf([sendOf(odd, 1, 1)]), 0, 1).checked, 'ill-formed ref name');
   const monitor: Outbound = { k: 'monitor', watcher: { node: 'n1', path: ['w'] }, target: { node: 'n2', path: ['a'] }, id: 1 };
-  const mixed = toBatchItems([sendOf(good, 1, 1), monitor, sendOf(good, 2, 1)], 0, 3);
+  const mixed = toBatchItems(chunkOf([sendOf(good, 1, 1), monitor, sendOf(good, 2, 1)]), 0, 3);
   t.notOk(mixed.checked, 'monitors in the chunk');
   t.same(mixed.items.map((i) => i.type.name), ['actor.sends', 'actor.monitor', 'actor.sends'], 'order kept');
   system.stop();
@@ -148,6 +148,33 @@ t.test('OutboundQueue is FIFO across growth and wrap-around, for every kind of i
     return o.k === 'send' && o.body === n && o.elements === n % 7 && o.to === to && o.from === (n % 3 === 0 ? to : undefined);
   });
   t.ok(ok, 'every item back, in order, unchanged');
+  system.stop();
+});
+
+t.test('OutboundQueue.takeInto moves a frame\'s worth of items as slots, in order, and keeps a busy buffer', async (t) => {
+  const system = systemOf(start({ name: 'n1' }));
+  const to = refFromJSON(system, { node: 'n2', path: ['a'] });
+  const q = new OutboundQueue();
+  const chunk: unknown[] = [];
+  for (let i = 0; i < 5000; i++) q.pushSend(to, undefined, i, 1);
+  const cap = q.capacity;
+  const seen: unknown[] = [];
+  while (q.size > 0) {
+    const n = q.takeInto(chunk, 1024);
+    t.ok(n > 0 && n <= 1024);
+    for (let i = 0; i < n; i++) seen.push(itemAt(chunk, 4 * i).k === 'send' ? (itemAt(chunk, 4 * i) as { body: unknown }).body : 'monitor?');
+    chunk.fill(undefined);
+  }
+  t.same(seen, [...Array(5000).keys()], 'every body, in order');
+  for (let i = 0; i < 4000; i++) q.pushSend(to, undefined, i, 1);
+  t.equal(q.capacity, cap, 'a second burst of the same size reuses the buffer');
+  while (q.size > 0) q.takeInto(chunk, 1024);
+  for (let i = 0; i < outboundQuietDrainsMax; i++) {
+    q.pushSend(to, undefined, 0, 1);
+    q.shift();
+  }
+  t.equal(q.capacity, 0, 'quiet cycles give the large buffer back');
+  t.equal(q.takeInto(chunk, 10), 0, 'an empty queue gives nothing');
   system.stop();
 });
 

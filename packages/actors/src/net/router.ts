@@ -39,7 +39,7 @@ import { refFromJSON } from '../ref.js';
 import { decodeRefs, type RemoteRouter } from '../remote.js';
 import type { ActorSystem } from '../system.js';
 import { bodyDepthMax, fromWireBody, WireBodies } from './body.js';
-import { bindIndexed, OutboundQueue, toBatchItems, type Outbound } from './sends.js';
+import { bindIndexed, itemAt, OutboundQueue, toBatchItems, type Outbound } from './sends.js';
 import { acceptServerLink, Link, LinkError, openClientLink, type LinkConfig, type RefuseReason } from './link.js';
 import { netDefaults, type NetOptions, type NetSettings } from './settings.js';
 import { emptyNetStats, type NetStats, type PeerInfo } from './stats.js';
@@ -73,6 +73,8 @@ export class ActorNet implements RemoteRouter {
   readonly settings: NetSettings;
   readonly stats: NetStats = emptyNetStats();
   private readonly peers = new Map<string, Peer>();
+  /** The items of the frame being encoded (`sendChunk`), four slots each; empty between frames. */
+  private readonly chunk: unknown[] = [];
   private readonly codec: WireCodec;
   /** Message bodies to wire form, checked against the receiver's limits for `actor.sends`. */
   private readonly bodies: WireBodies;
@@ -337,14 +339,18 @@ export class ActorNet implements RemoteRouter {
   }
 
   private sendChunk(peer: Peer, link: Link): void {
-    const items: Outbound[] = [];
-    while (items.length < this.settings.batchItemsMax) {
-      const item = peer.queue.shift();
-      if (item === undefined) break;
-      items.push(item);
-    }
+    // The items travel in one reused array of four slots each (sends.ts `takeInto`): no object
+    // per message between the queue and the codec.
+    const chunk = this.chunk;
+    const n = peer.queue.takeInto(chunk, this.settings.batchItemsMax);
     this.wakeRoom(peer);
-    for (const frame of this.encode(peer, items, 0, items.length)) {
+    let frames: Uint8Array[];
+    try {
+      frames = this.encode(peer, chunk, 0, n);
+    } finally {
+      chunk.fill(undefined, 0, 4 * n); // the bodies are not kept alive by the next chunk's wait
+    }
+    for (const frame of frames) {
       try {
         link.send(frame);
       } catch (err) {
@@ -355,27 +361,28 @@ export class ActorNet implements RemoteRouter {
       this.stats.framesOut++;
       this.stats.bytesOut += frame.byteLength;
     }
-    this.stats.messagesOut += items.length;
+    this.stats.messagesOut += n;
   }
 
   /**
-   * Frames for `items`, in order. A chunk the codec refuses (an item over a limit, a frame over
-   * `batchBytesMax`) is split in halves until the culprit is alone; it becomes a dead letter.
+   * Frames for items `start` to `end` of `chunk`, in order. A run the codec refuses (an item
+   * over a limit, a frame over `batchBytesMax`) is split in halves until the culprit is alone;
+   * it becomes a dead letter.
    */
-  private encode(peer: Peer, items: readonly Outbound[], start: number, end: number): Uint8Array[] {
+  private encode(peer: Peer, chunk: readonly unknown[], start: number, end: number): Uint8Array[] {
     if (end <= start) return [];
     try {
-      const batch = toBatchItems(items, start, end);
+      const batch = toBatchItems(chunk, start, end);
       return [this.codec.encodeBatch(batch.items, { scan: !(batch.checked && batch.elements <= this.checkedElementsMax) })];
     } catch (err) {
       if (!(err instanceof EncodeError)) throw err;
       if (end - start === 1) {
         this.log.warn('message cannot be encoded for the wire; dropped as a dead letter', { peer: peer.node, err: err.message });
-        this.unencodable(peer, items[start] as Outbound);
+        this.unencodable(peer, itemAt(chunk, 4 * start));
         return [];
       }
       const half = (start + end) >> 1;
-      return [...this.encode(peer, items, start, half), ...this.encode(peer, items, half, end)];
+      return [...this.encode(peer, chunk, start, half), ...this.encode(peer, chunk, half, end)];
     }
   }
 

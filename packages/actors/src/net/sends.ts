@@ -11,7 +11,15 @@
 import { ActorDemonitor, ActorMonitor, ActorSends, batchItem, type ActorRefWire, type BatchItem } from '@shoal/wire';
 import type { ActorRef } from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
-import { retainSlotsMax } from '../queue.js';
+import { quietDrains } from '../queue.js';
+
+/**
+ * Quiet drains in a row after which a peer's large outbound buffer is given back (queue.ts
+ * `quietDrains`). Higher than a mailbox's `quietDrainsMax`: a node has one queue per peer, not
+ * one per actor, and a bulk sender's queue drains every turn between bursts (the remote
+ * benchmark's sender regrew its buffer from 64 slots every few hundred drains with 8).
+ */
+export const outboundQuietDrainsMax = 1024;
 import { wellFormed } from './body.js';
 import type { ActorSystem } from '../system.js';
 
@@ -40,7 +48,15 @@ export class OutboundQueue {
   private buf: unknown[] = [];
   private head = 0;
   private mask = -1;
+  /** Most items held since the queue last drained, and quiet drains in a row (queue.ts `quietDrains`). */
+  private peak = 0;
+  private quiet = 0;
   size = 0;
+
+  /** Items the buffer holds without growing (tests, diagnostics). */
+  get capacity(): number {
+    return this.buf.length / 4;
+  }
 
   pushSend(to: AnyRef, from: AnyRef | undefined, body: unknown, elements: number): void {
     this.pushSlots(elements, to, from, body);
@@ -54,18 +70,37 @@ export class OutboundQueue {
   /** The oldest item, removed; undefined when empty. */
   shift(): Outbound | undefined {
     if (this.size === 0) return undefined;
+    const item = itemAt(this.buf, this.head);
+    this.dropFront();
+    return item;
+  }
+
+  /**
+   * Moves up to `max` of the oldest items into `chunk` (four slots each, from index 0: read
+   * them with `itemAt(chunk, 4 * i)` or `toBatchItems`) and returns how many: the send path
+   * takes a frame's worth without an object per item. The caller clears `chunk` after use.
+   */
+  takeInto(chunk: unknown[], max: number): number {
+    let n = 0;
+    const buf = this.buf;
+    for (; n < max && this.size > 0; n++) {
+      const h = this.head;
+      const j = 4 * n;
+      chunk[j] = buf[h];
+      chunk[j + 1] = buf[h + 1];
+      chunk[j + 2] = buf[h + 2];
+      chunk[j + 3] = buf[h + 3];
+      this.dropFront();
+    }
+    return n;
+  }
+
+  private dropFront(): void {
     const buf = this.buf;
     const h = this.head;
-    const tag = buf[h] as number;
-    const a = buf[h + 1];
-    const b = buf[h + 2];
-    const c = buf[h + 3];
     buf[h + 1] = buf[h + 2] = buf[h + 3] = undefined;
     this.head = (h + 4) & this.mask;
-    this.size--;
-    if (this.size === 0 && buf.length > retainSlotsMax) this.reset();
-    if (tag >= 0) return { k: 'send', to: a as AnyRef, from: b as AnyRef | undefined, body: c, elements: tag };
-    return { k: tag === -1 ? 'monitor' : 'demonitor', watcher: a as RefJSON, target: b as RefJSON, id: c as number };
+    if (--this.size === 0) this.drained();
   }
 
   private pushSlots(tag: number, a: unknown, b: unknown, c: unknown): void {
@@ -76,7 +111,7 @@ export class OutboundQueue {
     buf[i + 1] = a;
     buf[i + 2] = b;
     buf[i + 3] = c;
-    this.size++;
+    if (++this.size > this.peak) this.peak = this.size;
   }
 
   private grow(): void {
@@ -88,12 +123,39 @@ export class OutboundQueue {
     this.mask = cap - 1;
   }
 
-  /** As the mailbox does (queue.ts): a drained queue gives a large buffer back. */
-  private reset(): void {
-    this.buf = [];
+  /** As the mailbox does (queue.ts `quietDrains`): a large buffer is given back after quiet cycles. */
+  private drained(): void {
+    this.quiet = quietDrains(this.buf.length, this.peak * 4, this.quiet);
+    if (this.quiet >= outboundQuietDrainsMax) {
+      this.buf = [];
+      this.mask = -1;
+      this.quiet = 0;
+    }
     this.head = 0;
-    this.mask = -1;
+    this.peak = 0;
   }
+}
+
+/** The item whose four slots start at `slots[i]` (an `OutboundQueue` buffer or a chunk). */
+export function itemAt(slots: readonly unknown[], i: number): Outbound {
+  const tag = slots[i] as number;
+  const a = slots[i + 1];
+  const b = slots[i + 2];
+  const c = slots[i + 3];
+  if (tag >= 0) return { k: 'send', to: a as AnyRef, from: b as AnyRef | undefined, body: c, elements: tag };
+  return { k: tag === -1 ? 'monitor' : 'demonitor', watcher: a as RefJSON, target: b as RefJSON, id: c as number };
+}
+
+/** Four slots per item, as `OutboundQueue.takeInto` writes them (tests build chunks with it). */
+export function chunkOf(items: readonly Outbound[]): unknown[] {
+  const q = new OutboundQueue();
+  for (const item of items) {
+    if (item.k === 'send') q.pushSend(item.to, item.from, item.body, item.elements);
+    else q.push(item);
+  }
+  const chunk: unknown[] = [];
+  q.takeInto(chunk, items.length);
+  return chunk;
 }
 
 /** `refs[index]` bound to `system`, memoised in `bound`; null when it does not bind. */
@@ -111,25 +173,26 @@ export function bindIndexed(system: ActorSystem, refs: readonly ActorRefWire[], 
 }
 
 /**
- * `items[start, end)` as batch items: each run of consecutive sends becomes one `actor.sends`
- * body; monitors stay in place between runs, so order holds. `checked` when the chunk is sends
- * only, every body was checked at dispatch (`WireBodies`) and every ref's names are valid
- * UTF-8: then the frame needs no scan of its own if `elements` (its exact value count) is small.
+ * Items `start` to `end` (exclusive) of a chunk (four slots each, `OutboundQueue.takeInto`) as
+ * batch items: each run of consecutive sends becomes one `actor.sends` body; monitors stay in
+ * place between runs, so order holds. `checked` when the chunk is sends only, every body was
+ * checked at dispatch (`WireBodies`) and every ref's names are valid UTF-8: then the frame
+ * needs no scan of its own if `elements` (its exact value count) is small.
  */
-export function toBatchItems(items: readonly Outbound[], start: number, end: number): { items: BatchItem[]; checked: boolean; elements: number } {
+export function toBatchItems(chunk: readonly unknown[], start: number, end: number): { items: BatchItem[]; checked: boolean; elements: number } {
   const out: BatchItem[] = [];
   const count = { elements: 0, refsWellFormed: true };
   let monitors = false;
   let i = start;
   while (i < end) {
-    const item = items[i] as Outbound;
-    if (item.k === 'send') {
-      const runEnd = sendRunEnd(items, i, end);
-      out.push(batchItem(ActorSends, encodeSends(items, i, runEnd, count)));
+    if ((chunk[4 * i] as number) >= 0) {
+      const runEnd = sendRunEnd(chunk, i, end);
+      out.push(batchItem(ActorSends, encodeSends(chunk, i, runEnd, count)));
       i = runEnd;
       continue;
     }
     monitors = true;
+    const item = itemAt(chunk, 4 * i) as Exclude<Outbound, { k: 'send' }>;
     const body = { watcher: item.watcher, target: item.target, id: item.id };
     out.push(item.k === 'monitor' ? batchItem(ActorMonitor, body) : batchItem(ActorDemonitor, body));
     i++;
@@ -137,22 +200,21 @@ export function toBatchItems(items: readonly Outbound[], start: number, end: num
   return { items: out, checked: !monitors && out.length === 1 && count.refsWellFormed, elements: count.elements };
 }
 
-function sendRunEnd(items: readonly Outbound[], start: number, end: number): number {
+function sendRunEnd(chunk: readonly unknown[], start: number, end: number): number {
   let i = start;
-  while (i < end && (items[i] as Outbound).k === 'send') i++;
+  while (i < end && (chunk[4 * i] as number) >= 0) i++;
   return i;
 }
 
-
 /**
- * One `actor.sends` body for the sends `items[start, end)`: each distinct ref written once.
- * Refs are told apart by identity (a sender reuses its ref objects; two equal refs that are
- * different objects just take two entries), and the previous target is checked first, since
- * runs of messages to one actor are the common case. Adds the body's values, counted as the
- * scanner counts them, to `count.elements`.
+ * One `actor.sends` body for the sends `start` to `end` of a chunk: each distinct ref written
+ * once. Refs are told apart by identity (a sender reuses its ref objects; two equal refs that
+ * are different objects just take two entries), and the previous target is checked first,
+ * since runs of messages to one actor are the common case. Adds the body's values, counted as
+ * the scanner counts them, to `count.elements`.
  */
 function encodeSends(
-  items: readonly Outbound[],
+  chunk: readonly unknown[],
   start: number,
   end: number,
   count: { elements: number; refsWellFormed: boolean },
@@ -177,15 +239,17 @@ function encodeSends(
   let lastTo: AnyRef | undefined;
   let lastToIndex = 0;
   for (let i = start, j = 0; i < end; i++, j += 3) {
-    const item = items[i] as Extract<Outbound, { k: 'send' }>;
-    if (item.to !== lastTo) {
-      lastTo = item.to;
-      lastToIndex = indexOf(item.to);
+    const k = 4 * i;
+    const to = chunk[k + 1] as AnyRef;
+    const from = chunk[k + 2] as AnyRef | undefined;
+    if (to !== lastTo) {
+      lastTo = to;
+      lastToIndex = indexOf(to);
     }
     flat[j] = lastToIndex;
-    flat[j + 1] = item.from === undefined ? null : indexOf(item.from);
-    flat[j + 2] = item.body;
-    elements += 2 + item.elements;
+    flat[j + 1] = from === undefined ? null : indexOf(from);
+    flat[j + 2] = chunk[k + 3];
+    elements += 2 + (chunk[k] as number);
   }
   count.elements += elements;
   return { refs, items: flat };
