@@ -32,6 +32,7 @@ import type { RingConfig } from './config.js';
 import { DeletedError, InvalidOperationError, NoQuorumError, NoRingError, QuorumTimeoutError, RingError, UnknownBucketError } from './errors.js';
 import type { Clock } from '@shoal/runtime';
 import { keyPartition } from './keys.js';
+import { copyPlain, NotPlainError } from './plain-copy.js';
 import type { ReplicateRequest } from './kv-vnode.js';
 import { hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { HostMux } from './mux.js';
@@ -239,10 +240,10 @@ export class Coordinator {
   async update<F extends Fields>(bucket: string, key: string, ops: FieldOps<F>, opts: WriteOptions = {}): Promise<WriteResult> {
     let copy: Record<string, unknown>;
     try {
-      // A copy: the caller's object may be frozen, and the transport may rewrite a message in place.
-      copy = structuredClone(ops) as Record<string, unknown>;
-    } catch {
-      throw new InvalidOperationError(`the operations on ${bucket}/${key} are not plain data`);
+      // A copy: the caller's object may be changed or frozen after the call, and the transport may rewrite a message in place.
+      copy = copyPlain(ops) as Record<string, unknown>;
+    } catch (err) {
+      throw new InvalidOperationError(`the operations on ${bucket}/${key} are not plain data${err instanceof NotPlainError ? `: ${err.message}` : ''}`);
     }
     return this.write(bucket, key, { kind: 'update', ops: copy }, opts);
   }
