@@ -165,7 +165,8 @@ export class KvVnode implements VnodeBehaviour {
   private write(bucket: string, key: string, bytes: Uint8Array, rec: EntityRecord | undefined, extra: BatchOp<unknown>[] = []): Promise<void> {
     const p = this.partition;
     const skey = skeyOf(bucket, key);
-    const ops: BatchOp<unknown>[] = [{ op: 'put', key: [p, bucket, key], value: bytes }, ...extra];
+    const ops: BatchOp<unknown>[] = [{ op: 'put', key: [p, bucket, key], value: bytes }];
+    for (const x of extra) ops.push(x);
     if (this.dirty) {
       this.dirty.set(skey, ++this.dirtyVersion);
       ops.push({ op: 'put', key: [p, 0, bucket, key], value: 1 });

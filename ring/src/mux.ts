@@ -89,9 +89,13 @@ interface Outbox {
  * Rough encoded size of a command: its strings and byte payloads, plus an allowance per value.
  * Bounded work: stops counting once past `muxBatchBytesMax` (the item then goes alone).
  */
+/** The walk's stack, reused (one estimate per call sent; the walk calls nothing that could re-enter). */
+const scratch: unknown[] = [];
+
 export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax + 1): number {
   let bytes = 0;
-  const stack: unknown[] = [value];
+  const stack = scratch;
+  stack.push(value);
   // Every value pushed is counted at once (at least a byte), so the pushes stop with the budget.
   while (stack.length > 0 && bytes < budget) {
     const v = stack.pop();
@@ -112,6 +116,7 @@ export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax 
       }
     } else bytes += 8;
   }
+  stack.length = 0; // what the budget left unvisited
   return bytes;
 }
 

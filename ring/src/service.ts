@@ -339,8 +339,13 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
     get: (bucket, key, o) => coordinator.get(bucket, key, o),
     update: (bucket, key, ops, o) => coordinator.update(bucket, key, ops, o),
     delete: (bucket, key, o) => coordinator.delete(bucket, key, o),
-    putJson: async (bucket, key, value, o) => {
-      requireGeneric(buckets.resolve(bucket), 'write');
+    putJson: (bucket, key, value, o) => {
+      // Not async (one per write; see coordinator.ts `write`): a refusal is a rejection all the same.
+      try {
+        requireGeneric(buckets.resolve(bucket), 'write');
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
       return coordinator.update(bucket, key, { value: { set: value } }, o);
     },
     deleteJson: async (bucket, key, o) => {

@@ -39,14 +39,19 @@ class LmdbStore<V> implements Store<V> {
     await this.db.remove(key as LmdbKey);
   }
 
-  async batch(ops: readonly BatchOp<V>[]): Promise<void> {
-    for (const op of ops) checkKey(op.key);
-    await this.db.batch(() => {
+  /** Not `async`: one runs per replica write, and lmdb's own promise is the answer (a bad key is a rejection, as from an async function). */
+  batch(ops: readonly BatchOp<V>[]): Promise<void> {
+    try {
+      for (const op of ops) checkKey(op.key);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.db.batch(() => {
       for (const op of ops) {
         if (op.op === 'put') void this.db.put(op.key as LmdbKey, op.value);
         else void this.db.remove(op.key as LmdbKey);
       }
-    });
+    }) as Promise<unknown> as Promise<void>;
   }
 }
 
