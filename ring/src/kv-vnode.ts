@@ -280,8 +280,11 @@ export class KvVnode implements VnodeBehaviour {
       if (err instanceof RecordDeletedError) return reply(failure('deleted', `${bucket}/${key} was deleted; a deleted key cannot be written again until its tombstone is reaped`));
       return reply(failure('invalid-operation', `${bucket}/${key}: ${err instanceof Error ? err.message : String(err)}`));
     }
-    const delta = record.encode(result.delta);
     const bytes = result.record === cur && curBytes ? curBytes : record.encode(result.record);
+    // A key this vnode has no record of: the new record is the delta's size and a state is
+    // always a valid delta (merging it gives the state after the operation), so it is encoded
+    // once and sent as it is.
+    const delta = curBytes === undefined ? bytes : record.encode(result.delta);
     // The local write and the replication run at once (one commit cycle of latency, not two);
     // the answer waits for both: this vnode's own copy durable, and W − 1 other acknowledgements.
     // Sending the delta before the local commit is safe for dots: until the commit, the overlay
