@@ -11,8 +11,10 @@
  * - Values are anything msgpack can carry (objects, arrays, strings, numbers, booleans, null,
  *   Uint8Array).
  * - A write becomes visible to `get`/`range` when it commits, and is durable once its promise
- *   resolves. A crash loses writes whose promise had not resolved, never one that had
- *   (LMDB's guarantee when writes are awaited: shared/DEPENDENCIES.md).
+ *   resolves. A crash of the process loses writes whose promise had not resolved, never one
+ *   that had (LMDB's guarantee when writes are awaited: shared/DEPENDENCIES.md); an OS crash
+ *   or power loss may also lose the last few milliseconds of resolved writes (lmdb-storage.ts:
+ *   the fsync follows the commit), which replication covers.
  * - `batch` applies all its operations atomically: after a crash, all or none.
  */
 
