@@ -181,12 +181,13 @@ t.test('OutboundQueue.takeInto moves a frame\'s worth of items as slots, in orde
 // ---- the link: version refusal, bad refs in a frame ------------------------------------------
 
 /** A raw client: connects, runs the handshake, sends link-open `{ v }`; returns the session. */
-async function rawClient(address: string, v: number): Promise<{ stream: Stream; session: Session; frames: Uint8Array[] }> {
+async function rawClient(address: string, v: number): Promise<{ stream: Stream; session: Session; frames: Uint8Array[]; closed: () => boolean }> {
   const world = quietWorld();
   const stream = await world.transport.connectStream(address, { maxFrameBytes: 1 << 20, timeoutMs: 2000 });
   const hs = clientHandshake({ keyring: keyringOf(1), cluster: clusterName, node: 'raw', random: seededRandom(3), stats: new DecodeStats() });
   const frames: Uint8Array[] = [];
   let session: Session | undefined;
+  let closed = false;
   const codec = new WireCodec(shoalRegistry);
   await new Promise<void>((resolve, reject) => {
     stream.attach({
@@ -204,11 +205,13 @@ async function rawClient(address: string, v: number): Promise<{ stream: Stream; 
           resolve();
         }
       },
-      onClose: () => undefined,
+      onClose: () => {
+        closed = true;
+      },
     });
     stream.send(hs.start());
   });
-  return { stream, session: session!, frames };
+  return { stream, session: session!, frames, closed: () => closed };
 }
 
 t.test('an old peer (link protocol v1) is refused with `version` before anything is sent', async (t) => {
@@ -220,8 +223,9 @@ t.test('an old peer (link protocol v1) is refused with `version` before anything
   const opened = raw.session.open(raw.frames[0]!);
   const answer = opened.ok ? codec.decode(opened.plaintext) : undefined;
   t.ok(answer?.ok && isMessage(answer, LinkRefuse) && answer.body.reason === 'version', 'link-refuse { reason: version }');
-  t.equal(raw.frames.length, 1, 'nothing else');
   await waitFor('the refusal counted', () => server.net.stats.refused.version === 1);
+  await waitFor('the server closes the link', () => raw.closed());
+  t.equal(raw.frames.length, 1, 'nothing else before the close');
   raw.stream.close('done');
   t.equal(linkProtocolVersion, 2);
 });
