@@ -2,7 +2,7 @@
 // decoded on one core. Run directly (`node packages/wire/dist/test/throughput-main.js`) or by
 // throughput.test.ts, which starts it as a plain Node process: tap's process-info hook slows
 // hot loops several times and would make the figure meaningless. Prints one JSON line.
-import { Registry, s, WireCodec, actorRefSchema, batchItem, ActorBatch, shoalRegistry } from '@shoal/wire';
+import { Registry, s, WireCodec, actorRefSchema, batchItem, ActorBatch, ActorSends, shoalRegistry } from '@shoal/wire';
 import type { BatchItem } from '@shoal/wire';
 
 const registry = new Registry();
@@ -44,8 +44,32 @@ const decodeBatch = best(rounds * batchSize, () => {
   for (let r = 0; r < rounds; r++) if (!codec.decodeBatch(frame).ok) throw new Error('rejected');
 });
 
-// The same messages as one actor.batch envelope (one schema-checked array in one frame).
+// The same messages as one actor.sends body — what link protocol v2 sends: each distinct ref
+// once in `refs`, then (target index, sender index, body) per message.
 const shoal = new WireCodec(shoalRegistry);
+const refs: { node: string; path: string[] }[] = [];
+const refIndex = new Map<string, number>();
+const indexOf = (ref: { node: string; path: string[] }): number => {
+  const k = `${ref.node}/${ref.path.join('/')}`;
+  let i = refIndex.get(k);
+  if (i === undefined) refIndex.set(k, (i = refs.push(ref) - 1));
+  return i;
+};
+const sendsItems: unknown[] = [];
+for (let i = 0; i < batchSize; i++) {
+  const m = tell(i);
+  sendsItems.push(indexOf(m.to), indexOf(m.from), m.body);
+}
+const sendsBody = { refs, items: sendsItems };
+const sendsFrame = shoal.encodeBatch([batchItem(ActorSends, sendsBody)]);
+const encodeSends = best(rounds * batchSize, () => {
+  for (let r = 0; r < rounds; r++) shoal.encodeBatch([batchItem(ActorSends, sendsBody)]);
+});
+const decodeSends = best(rounds * batchSize, () => {
+  for (let r = 0; r < rounds; r++) if (!shoal.decodeBatch(sendsFrame).ok) throw new Error('rejected');
+});
+
+// The same messages as one actor.batch envelope (link protocol v1: a ref pair per message).
 const envelope = { items: Array.from({ length: batchSize }, (_, i) => tell(i)) };
 const envelopeFrame = shoal.encode(ActorBatch, envelope);
 const encodeEnvelope = best(rounds * batchSize, () => {
@@ -72,6 +96,9 @@ console.log(
     decodeBatch,
     encodeEnvelope,
     decodeEnvelope,
+    encodeSends,
+    decodeSends,
+    sendsBytesPerMessage: sendsFrame.length / batchSize,
     singleFrameBytes: single.length,
     encodeSingle,
     decodeSingle,

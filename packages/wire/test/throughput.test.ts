@@ -12,6 +12,9 @@ interface Figures {
   decodeBatch: number;
   encodeEnvelope: number;
   decodeEnvelope: number;
+  encodeSends: number;
+  decodeSends: number;
+  sendsBytesPerMessage: number;
   singleFrameBytes: number;
   encodeSingle: number;
   decodeSingle: number;
@@ -27,8 +30,8 @@ t.test('encode and decode rates (printed, not asserted)', async (t) => {
   t.comment(`${f.bytesPerMessage.toFixed(1)} bytes per message (id + body), ${f.batchSize} per frame, one core:`);
   t.comment(`  encodeBatch              ${m(f.encodeBatch)}`);
   t.comment(`  decodeBatch              ${m(f.decodeBatch)}`);
-  t.comment(`  actor.batch encode       ${m(f.encodeEnvelope)}`);
-  t.comment(`  actor.batch decode       ${m(f.decodeEnvelope)}`);
+  t.comment(`  actor.sends (link v2, ${f.sendsBytesPerMessage.toFixed(1)} B per message)  encode ${m(f.encodeSends)}, decode ${m(f.decodeSends)}`);
+  t.comment(`  actor.batch (link v1)    encode ${m(f.encodeEnvelope)}, decode ${m(f.decodeEnvelope)}`);
   t.comment(`  single frames (${f.singleFrameBytes} B)  encode ${m(f.encodeSingle)}, decode ${m(f.decodeSingle)}`);
   t.ok(f.decodeBatch > 0 && f.encodeBatch > 0, 'the measurement ran');
 });
