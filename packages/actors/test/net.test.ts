@@ -18,6 +18,7 @@ import {
   UndeliverableError,
   UnserializableMessageError,
   type ActorRef,
+  type MembershipEvent,
 } from '@shoal/actors';
 import { collector, keyringOf, startNode, waitFor, type TestNode } from './net-helpers.js';
 
@@ -277,7 +278,7 @@ t.test('followMember: membership events give peers their address, and take it aw
     await a.stop();
     await b.stop();
   });
-  const ev = (kind: string, name: string, cluster: string) => ({ kind, member: { name, meta: { addresses: { cluster } } } });
+  const ev = (kind: MembershipEvent['kind'], name: string, cluster: string): MembershipEvent => ({ kind, member: { name, meta: { addresses: { cluster } } } });
   const sysA = systemOf(a.root);
   a.net.followMember(ev('joined', 'a', '127.0.0.1:1'));
   t.same(a.net.peersInfo(), [], 'an event about this node changes nothing');

@@ -32,7 +32,7 @@ import {
   type Keyring,
   type Message,
 } from '@shoal/wire';
-import { OutboundQueueFullError } from '../errors.js';
+import { assertNever, OutboundQueueFullError } from '../errors.js';
 import { isQueryRef } from '../queries.js';
 import type { ActorRef} from '../ref.js';
 import { refFromJSON } from '../ref.js';
@@ -63,9 +63,12 @@ interface Peer {
   roomWaiters: { atMost: number; resolve: () => void }[];
 }
 
-/** What `followMember` reads of a membership event (SWIM's `MemberEvent` has this shape). */
+/**
+ * What `followMember` reads of a membership event (SWIM's `MemberEvent` has this shape; the
+ * kinds are SWIM's `MemberEventKind`, restated here because actors does not depend on swim).
+ */
 export interface MembershipEvent {
-  readonly kind: string;
+  readonly kind: 'joined' | 'updated' | 'suspected' | 'failed' | 'left' | 'recovered';
   readonly member: { readonly name: string; readonly meta: { readonly addresses: { readonly cluster: string } } };
 }
 
@@ -189,6 +192,10 @@ export class ActorNet implements RemoteRouter {
         this.forgetPeer(m.name);
         this.system.nodeDown(m.name);
         return;
+      case 'suspected':
+        return; // a suspect may refute: its link stays, its messages keep their place
+      default:
+        return assertNever(event.kind);
     }
   }
 
