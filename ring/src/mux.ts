@@ -96,27 +96,30 @@ export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax 
   let bytes = 0;
   const stack = scratch;
   stack.push(value);
-  // Every value pushed is counted at once (at least a byte), so the pushes stop with the budget.
-  while (stack.length > 0 && bytes < budget) {
-    const v = stack.pop();
-    if (typeof v === 'string') bytes += v.length * 3 + 4;
-    else if (v instanceof Uint8Array) bytes += v.byteLength + 4;
-    else if (Array.isArray(v)) {
-      bytes += 4;
-      for (let i = 0; i < v.length && bytes < budget; i++) {
-        bytes++;
-        stack.push(v[i]);
-      }
-    } else if (typeof v === 'object' && v !== null) {
-      bytes += 4;
-      for (const k in v) {
-        if (bytes >= budget) break;
-        bytes += k.length * 3 + 6;
-        stack.push((v as Record<string, unknown>)[k]);
-      }
-    } else bytes += 8;
+  try {
+    // Every value pushed is counted at once (at least a byte), so the pushes stop with the budget.
+    while (stack.length > 0 && bytes < budget) {
+      const v = stack.pop();
+      if (typeof v === 'string') bytes += v.length * 3 + 4;
+      else if (v instanceof Uint8Array) bytes += v.byteLength + 4;
+      else if (Array.isArray(v)) {
+        bytes += 4;
+        for (let i = 0; i < v.length && bytes < budget; i++) {
+          bytes++;
+          stack.push(v[i]);
+        }
+      } else if (typeof v === 'object' && v !== null) {
+        bytes += 4;
+        for (const k in v) {
+          if (bytes >= budget) break;
+          bytes += k.length * 3 + 6;
+          stack.push((v as Record<string, unknown>)[k]);
+        }
+      } else bytes += 8;
+    }
+  } finally {
+    stack.length = 0; // what the budget left unvisited (or a getter's throw)
   }
-  stack.length = 0; // what the budget left unvisited
   return bytes;
 }
 

@@ -12,6 +12,8 @@ import { ActorDemonitor, ActorMonitor, ActorSends, batchItem, type ActorRefWire,
 import type { ActorRef } from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
 import { quietDrains } from '../queue.js';
+import { wellFormed } from './body.js';
+import type { ActorSystem } from '../system.js';
 
 /**
  * Quiet drains in a row after which a peer's large outbound buffer is given back (queue.ts
@@ -20,8 +22,6 @@ import { quietDrains } from '../queue.js';
  * benchmark's sender regrew its buffer from 64 slots every few hundred drains with 8).
  */
 export const outboundQuietDrainsMax = 1024;
-import { wellFormed } from './body.js';
-import type { ActorSystem } from '../system.js';
 
 type AnyRef = ActorRef<unknown>;
 
