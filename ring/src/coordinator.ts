@@ -36,7 +36,7 @@ import { copyPlain, NotPlainError } from './plain-copy.js';
 import type { ReplicateRequest } from './kv-vnode.js';
 import { hostPath, type Ack, type Failure, type HostMessage, type ReadReply, type VnodeCommand, type WriteOp, type WriteReply } from './messages.js';
 import type { HostMux } from './mux.js';
-import { Hedges, ReadRound, readPlan, type Outcome } from './read-round.js';
+import { Hedges, ReadRound, readPlan, type Outcome, type RoundAsker } from './read-round.js';
 import { coordinatorOf, effectiveQuorum, type Route, type RouteEntry } from './routing.js';
 import type { RingView } from './view.js';
 
@@ -127,6 +127,63 @@ function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, c
   return new Promise((resolve) => askThen<R>(mux, node, p, cmd, timeoutMs, resolve));
 }
 
+type OkRead = Extract<ReadReply, { ok: true }>;
+
+interface ReadDeps {
+  readonly self: string;
+  readonly mux: HostMux;
+  readLocal(p: number, bucket: string, key: string): ReadReply | undefined;
+  repair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: readonly (Outcome<OkRead> | undefined)[]): void;
+}
+
+/**
+ * One quorum read: the asker of its round (read-round.ts). Its fields are the read's whole
+ * state — one object per read instead of an async frame and a closure per callback.
+ */
+class QuorumRead implements RoundAsker<OkRead> {
+  readonly round: ReadRound<OkRead>;
+  private cmd: VnodeCommand | undefined;
+
+  constructor(
+    private readonly deps: ReadDeps,
+    private readonly spec: BucketSpec,
+    private readonly route: Route,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly timeoutMs: number,
+    order: readonly number[],
+    r: number,
+  ) {
+    this.round = new ReadRound<OkRead>(order, r, this);
+  }
+
+  countsIfOk(i: number): boolean {
+    return this.route.entries[i]!.counts;
+  }
+
+  counts(reply: OkRead, i: number): boolean {
+    const e = this.route.entries[i]!;
+    return e.counts && !(reply.absent && e.role === 'leaving');
+  }
+
+  ask(i: number): void {
+    const node = this.route.entries[i]!.node;
+    // This node's own replica: read from its vnode at once, no message.
+    const local = node === this.deps.self ? this.deps.readLocal(this.route.partition, this.bucket, this.key) : undefined;
+    if (local?.ok) return this.round.settle(i, { ok: true, reply: local });
+    this.cmd ??= { c: 'get', bucket: this.bucket, key: this.key };
+    askThen<OkRead>(this.deps.mux, node, this.route.partition, this.cmd, this.timeoutMs, (o) => this.round.settle(i, o));
+  }
+
+  what(): string {
+    return `read of ${this.bucket}/${this.key}`;
+  }
+
+  allSettled(outcomes: readonly (Outcome<OkRead> | undefined)[]): void {
+    this.deps.repair(this.spec, this.route, this.bucket, this.key, outcomes);
+  }
+}
+
 export class Coordinator {
   private readonly hedges: Hedges;
   /** This node's vnodes answering gets at once (host.ts `readLocal`), once the host runs. */
@@ -134,8 +191,17 @@ export class Coordinator {
   /** This node's vnodes running a write at once (host.ts `commandLocal`). */
   private commandLocal: ((p: number, cmd: VnodeCommand) => Promise<unknown> | undefined) | undefined;
 
+  /** What every read of this coordinator shares (one object, made once). */
+  private readonly readDeps: ReadDeps;
+
   constructor(private readonly deps: CoordinatorDeps) {
     this.hedges = new Hedges(deps.clock, deps.config.readHedgeMs);
+    this.readDeps = {
+      self: deps.self,
+      mux: deps.mux,
+      readLocal: (p, bucket, key) => this.readLocal?.(p, bucket, key),
+      repair: (spec, route, bucket, key, outcomes) => this.readRepair(spec, route, bucket, key, outcomes),
+    };
   }
 
   /** Lets gets of this node's own replicas skip the mailbox (service.ts wires the host). */
@@ -161,27 +227,23 @@ export class Coordinator {
     return { spec, route: this.deps.view.route(p, Math.min(n, spec.n))! };
   }
 
-  async get<F extends Fields = Fields>(bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult<F>> {
-    const { spec, route } = this.locate(bucket, key, Number.MAX_SAFE_INTEGER);
-    const r = effectiveQuorum(opts.r ?? spec.r, route.replicas);
-    const entries = route.entries;
-    const { order, counting } = readPlan(route, this.deps.self);
-    if (counting < r) throw new NoQuorumError(`no quorum: ${counting} of the ${r} replicas a read of ${bucket}/${key} needs are up`);
-    const timeoutMs = opts.timeoutMs ?? this.deps.config.requestTimeoutMs;
-    type Ok = Extract<ReadReply, { ok: true }>;
-    const counts = (reply: Ok, i: number): boolean => entries[i]!.counts && !(reply.absent && entries[i]!.role === 'leaving');
-    const cmd: VnodeCommand = { c: 'get', bucket, key };
-    const send = (i: number): void => {
-      const node = entries[i]!.node;
-      const local = node === this.deps.self ? this.readLocal?.(route.partition, bucket, key) : undefined;
-      if (local?.ok) return round.settle(i, { ok: true, reply: local });
-      askThen<Ok>(this.deps.mux, node, route.partition, cmd, timeoutMs, (o) => round.settle(i, o));
-    };
-    const round: ReadRound<Ok> = new ReadRound<Ok>(order, r, (i) => entries[i]!.counts, counts, send, `read of ${bucket}/${key}`);
-    round.onAll = (outcomes) => this.readRepair(spec, route, bucket, key, outcomes);
-    round.start();
-    if (!round.isDone) this.hedges.add(round);
-    const { replies, counted } = await round.promise;
+  /** Not `async` (one per read; see `write`): refusals before anything is asked are rejections. */
+  get<F extends Fields = Fields>(bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult<F>> {
+    try {
+      const { spec, route } = this.locate(bucket, key, Number.MAX_SAFE_INTEGER);
+      const r = effectiveQuorum(opts.r ?? spec.r, route.replicas);
+      const { order, counting } = readPlan(route, this.deps.self);
+      if (counting < r) throw new NoQuorumError(`no quorum: ${counting} of the ${r} replicas a read of ${bucket}/${key} needs are up`);
+      const read = new QuorumRead(this.readDeps, spec, route, bucket, key, opts.timeoutMs ?? this.deps.config.requestTimeoutMs, order, r);
+      read.round.start();
+      if (!read.round.isDone) this.hedges.add(read.round);
+      return read.round.promise.then((res) => this.readResult<F>(spec, res.replies, res.counted));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private readResult<F extends Fields>(spec: BucketSpec, replies: readonly (OkRead | undefined)[], counted: number): GetResult<F> {
     const merged = this.mergeReplies(spec, replies.map((x) => x?.bytes));
     const deleted = merged !== undefined && record.isDeleted(merged);
     const value = merged && !deleted ? (record.toPlain(merged) as RecordPlain<F>) : undefined;

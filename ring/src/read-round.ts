@@ -14,8 +14,10 @@
  * waiting for their hedge (one timer for all).
  *
  * The round resolves with every answer it has once R count, rejects once every entry was asked
- * and settled without R, and calls `onAll` with all outcomes once the round is over and every
- * replica it asked has settled (read repair).
+ * and settled without R, and calls its asker's `allSettled` with all outcomes once the round is
+ * over and every replica it asked has settled (read repair). What it asks and how answers count
+ * come from one `RoundAsker` object (the coordinator's read: coordinator.ts), not from closures:
+ * a read runs per request, and its state is then one object instead of several closures.
  */
 import type { Clock, Timer } from '@shoal/runtime';
 import { NoQuorumError, QuorumTimeoutError } from './errors.js';
@@ -27,6 +29,20 @@ export type Outcome<R> = { readonly ok: true; readonly reply: R } | { readonly o
 export interface RoundResult<R> {
   readonly replies: (R | undefined)[];
   readonly counted: number;
+}
+
+/** What a round asks, and how it judges answers (one per read: its fields are the read's state). */
+export interface RoundAsker<R> {
+  /** Whether entry i's answer can count if it is good (the route's `counts`). */
+  countsIfOk(i: number): boolean;
+  /** Whether this answer of entry i counts (it may still not: an old holder's "absent"). */
+  counts(reply: R, i: number): boolean;
+  /** Sends the request to entry i; must lead to `settle(i, outcome)` exactly once. */
+  ask(i: number): void;
+  /** The request in words, for the round's errors ("read of vms/x"). */
+  what(): string;
+  /** Once the round is over and every entry it asked has settled (read repair). */
+  allSettled?(outcomes: readonly (Outcome<R> | undefined)[]): void;
 }
 
 export class ReadRound<R> {
@@ -42,21 +58,17 @@ export class ReadRound<R> {
   /** Asked and not yet settled entries that would count if they answered well. */
   private hopeful = 0;
   private done = false;
-  onAll: ((outcomes: readonly (Outcome<R> | undefined)[]) => void) | undefined;
+  /** `allSettled` is called once: cleared when it has been. */
+  private repairPending = true;
 
   /**
    * @param order every entry index once, in the order to ask them: counting entries first
-   * @param countsIfOk whether an entry's answer can count (route `counts`)
-   * @param counts whether this answer counts (it may still not: an old holder's "absent")
-   * @param ask sends the request to entry i; must call `settle(i, outcome)` exactly once
+   * @param needed answers that must count (R)
    */
   constructor(
     private readonly order: readonly number[],
     private readonly needed: number,
-    private readonly countsIfOk: (i: number) => boolean,
-    private readonly counts: (reply: R, i: number) => boolean,
-    private readonly ask: (i: number) => void,
-    private readonly what: string,
+    private readonly asker: RoundAsker<R>,
   ) {
     const n = order.length; // a permutation of the route's entries
     this.outcomes = new Array<Outcome<R> | undefined>(n).fill(undefined);
@@ -87,10 +99,10 @@ export class ReadRound<R> {
     if (this.outcomes[i] !== undefined) return; // settled already (a caller bug would double-count)
     this.outcomes[i] = o;
     this.settled++;
-    if (this.countsIfOk(i)) this.hopeful--;
+    if (this.asker.countsIfOk(i)) this.hopeful--;
     if (o.ok) {
       this.replies[i] = o.reply;
-      if (this.counts(o.reply, i)) this.counted++;
+      if (this.asker.counts(o.reply, i)) this.counted++;
     }
     if (!this.done) this.topUp();
     this.finish();
@@ -99,8 +111,8 @@ export class ReadRound<R> {
   private askNext(): void {
     const i = this.order[this.next++]!;
     this.asked++;
-    if (this.countsIfOk(i)) this.hopeful++;
-    this.ask(i);
+    if (this.asker.countsIfOk(i)) this.hopeful++;
+    this.asker.ask(i);
   }
 
   /** Asks more while those asked cannot make R any more. */
@@ -118,14 +130,13 @@ export class ReadRound<R> {
         const all = this.outcomes.filter((o): o is Outcome<R> => o !== undefined);
         const timedOut = all.some((o) => !o.ok && o.code === 'timeout');
         const why = all.flatMap((o) => (o.ok ? [] : [o.why])).join('; ');
-        const message = `${this.what}: ${this.counted} of the ${this.needed} replicas needed answered${why ? ` (${why})` : ''}`;
+        const message = `${this.asker.what()}: ${this.counted} of the ${this.needed} replicas needed answered${why ? ` (${why})` : ''}`;
         this.reject(timedOut ? new QuorumTimeoutError(`timeout: ${message}`) : new NoQuorumError(`no quorum: ${message}`));
       }
     }
-    if (this.done && this.settled === this.asked && this.onAll) {
-      const onAll = this.onAll;
-      this.onAll = undefined;
-      onAll(this.outcomes);
+    if (this.done && this.settled === this.asked && this.repairPending) {
+      this.repairPending = false;
+      this.asker.allSettled?.(this.outcomes);
     }
   }
 }

@@ -353,11 +353,12 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
       requireGeneric(buckets.resolve(bucket), 'remove');
       return coordinator.delete(bucket, key, o);
     },
-    getJson: async (bucket, key, o) => {
-      const r = await coordinator.get(bucket, key, o);
-      if (!r.found) return undefined;
-      return buckets.resolve(bucket).generic ? ((r.value as { value?: Plain }).value ?? null) : (r.value as Plain);
-    },
+    // Not async (one per read; an awaiting async frame keeps its locals on the heap).
+    getJson: (bucket, key, o) =>
+      coordinator.get(bucket, key, o).then((r) => {
+        if (!r.found) return undefined;
+        return buckets.resolve(bucket).generic ? ((r.value as { value?: Plain }).value ?? null) : (r.value as Plain);
+      }),
     list: async (bucket, o) => {
       if (!view.ring) throw new NoRingError('this node is not part of a cluster yet');
       return listBucket({ view, buckets, config, hooks, random: opts.random, hostRef: (n) => coordinator.hostRef(n) }, bucket, o);

@@ -13,12 +13,14 @@ function round(n: number, needed: number, countsIfOk: (i: number) => boolean = (
   const r = new ReadRound<Reply>(
     Array.from({ length: n }, (_, i) => i),
     needed,
-    countsIfOk,
-    (reply, i) => countsIfOk(i) && !reply.absent,
-    (i) => asked.push(i),
-    'read of b/k',
+    {
+      countsIfOk,
+      counts: (reply, i) => countsIfOk(i) && !reply.absent,
+      ask: (i) => void asked.push(i),
+      what: () => 'read of b/k',
+      allSettled: (o) => (all = o),
+    },
   );
-  r.onAll = (o) => (all = o);
   r.start();
   return { r, asked, onAll: () => all };
 }
