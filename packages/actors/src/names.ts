@@ -46,7 +46,16 @@ export function checkNodeName(name: unknown): string {
   return name;
 }
 
-/** A path segment read from the outside (refFromJSON): any non-empty string without `/`. */
+/** `String.prototype.isWellFormed` (ES2024, in Node ≥ 20; our lib setting is ES2022): no lone surrogate. */
+export function isWellFormedString(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * A path segment read from the outside (refFromJSON): any non-empty, well-formed string without
+ * `/`. Well-formed because a ref's names go on the wire as UTF-8 (a lone surrogate cannot), so
+ * every ref is sendable from the moment it exists and frames need not check their refs.
+ */
 export function isPathSegment(s: unknown): s is string {
-  return typeof s === 'string' && s.length > 0 && s.length <= nameLengthMax && !s.includes('/');
+  return typeof s === 'string' && s.length > 0 && s.length <= nameLengthMax && !s.includes('/') && isWellFormedString(s);
 }

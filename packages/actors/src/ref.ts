@@ -17,7 +17,7 @@
  */
 import type { Cell } from './cell.js';
 import { InvalidRefError } from './errors.js';
-import { isPathSegment, nameLengthMax, depthMax } from './names.js';
+import { isPathSegment, isWellFormedString, nameLengthMax, depthMax } from './names.js';
 import type { ActorSystem } from './system.js';
 
 /** The plain, serializable form of a ref. */
@@ -112,7 +112,7 @@ export function refFromJSON<M = unknown>(via: ActorSystem | ActorRef<unknown>, j
   const system = via instanceof ActorRef ? via.system : via;
   if (!isRefLike(json)) throw new InvalidRefError(`not a ref: expected { node, path }, got ${describe(json)}`);
   const { node, path } = json;
-  if (node.length === 0 || node.length > nameLengthMax) throw new InvalidRefError(`invalid node name in ref: ${JSON.stringify(node)}`);
+  if (node.length === 0 || node.length > nameLengthMax || !isWellFormedString(node)) throw new InvalidRefError(`invalid node name in ref: ${JSON.stringify(node)}`);
   if (path.length > depthMax + 1 || !path.every(isPathSegment)) {
     throw new InvalidRefError(`invalid path in ref ${JSON.stringify(json)}`);
   }

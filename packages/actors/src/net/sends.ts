@@ -12,7 +12,6 @@ import { ActorDemonitor, ActorMonitor, ActorSends, batchItem, type ActorRefWire,
 import type { ActorRef } from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
 import { quietDrains } from '../queue.js';
-import { wellFormed } from './body.js';
 import type { ActorSystem } from '../system.js';
 
 /**
@@ -175,13 +174,14 @@ export function bindIndexed(system: ActorSystem, refs: readonly ActorRefWire[], 
 /**
  * Items `start` to `end` (exclusive) of a chunk (four slots each, `OutboundQueue.takeInto`) as
  * batch items: each run of consecutive sends becomes one `actor.sends` body; monitors stay in
- * place between runs, so order holds. `checked` when the chunk is sends only, every body was
- * checked at dispatch (`WireBodies`) and every ref's names are valid UTF-8: then the frame
+ * place between runs, so order holds. `checked` when the chunk is sends only (every body was
+ * checked at dispatch by `WireBodies`, and every ref's names are well-formed since refs are
+ * made only from well-formed names: names.ts): then the frame
  * needs no scan of its own if `elements` (its exact value count) is small.
  */
 export function toBatchItems(chunk: readonly unknown[], start: number, end: number): { items: BatchItem[]; checked: boolean; elements: number } {
   const out: BatchItem[] = [];
-  const count = { elements: 0, refsWellFormed: true };
+  const count = { elements: 0 };
   let monitors = false;
   let i = start;
   while (i < end) {
@@ -197,7 +197,7 @@ export function toBatchItems(chunk: readonly unknown[], start: number, end: numb
     out.push(item.k === 'monitor' ? batchItem(ActorMonitor, body) : batchItem(ActorDemonitor, body));
     i++;
   }
-  return { items: out, checked: !monitors && out.length === 1 && count.refsWellFormed, elements: count.elements };
+  return { items: out, checked: !monitors && out.length === 1, elements: count.elements };
 }
 
 function sendRunEnd(chunk: readonly unknown[], start: number, end: number): number {
@@ -217,7 +217,7 @@ function encodeSends(
   chunk: readonly unknown[],
   start: number,
   end: number,
-  count: { elements: number; refsWellFormed: boolean },
+  count: { elements: number },
 ): { refs: RefJSON[]; items: unknown[] } {
   const refs: RefJSON[] = [];
   const index = new Map<AnyRef, number>();
@@ -230,9 +230,9 @@ function encodeSends(
       i = refs.length;
       refs.push(ref.toJSON());
       index.set(ref, i);
-      // { node, path }: the map, two keys, the node, the path array and its segments.
+      // { node, path }: the map, two keys, the node, the path array and its segments. (Its
+      // names are well-formed: every ref is, names.ts `isPathSegment`.)
       elements += 5 + ref.path.length;
-      if (!wellFormed(ref.node) || !ref.path.every(wellFormed)) count.refsWellFormed = false;
     }
     return i;
   };
