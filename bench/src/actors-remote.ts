@@ -8,8 +8,8 @@
  *   send to the receiver's report that it has counted them all;
  * - request/response: for `rrSeconds`, with 1 and with 64 requests in flight (`query` to a
  *   remote echo actor; raw TCP: id-matched frames).
- * Medians of `runs` runs (one-way: each run's pair is printed in the note). The two processes are not pinned; on this 2-core machine each gets a
- * core when nothing else runs.
+ * Medians of `runs` runs (one-way: each run's pair is printed in the note). The two processes
+ * are not pinned; on this 2-core machine each gets a core when nothing else runs.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import net from 'node:net';

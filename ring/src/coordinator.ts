@@ -117,15 +117,13 @@ function failureOutcome(node: string, err: Error, timeoutMs: number): Outcome<ne
   return { ok: false, code: 'no-quorum', why: `${node}: ${err.message}` };
 }
 
-/** `ask` with a callback (the read path: no promise per replica). */
+/** A call whose failure is a value (timeout, unreachable, or the replica's own refusal), handed to `then`: no promise per replica. */
 function askThen<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number, then: (o: Outcome<R>) => void): void {
   mux.send(node, p, cmd, timeoutMs, (err, reply) => then(err ? failureOutcome(node, err, timeoutMs) : outcomeOf(node, reply as R)));
 }
 
-/** A call whose failure is a value: timeout, unreachable, or the replica's own refusal. */
-function ask<R extends { ok: boolean }>(mux: HostMux, node: string, p: number, cmd: VnodeCommand, timeoutMs: number): Promise<Outcome<R>> {
-  return new Promise((resolve) => askThen<R>(mux, node, p, cmd, timeoutMs, resolve));
-}
+/** For calls nobody waits on (read repair: a replica that misses it is repaired later). */
+const ignore = (): void => undefined;
 
 type OkRead = Extract<ReadReply, { ok: true }>;
 
@@ -295,7 +293,7 @@ export class Coordinator {
       const had = o.reply.bytes;
       if (had !== null && Buffer.compare(had, bytes) === 0) return;
       const timeoutMs = this.deps.config.requestTimeoutMs;
-      void ask<Ack>(this.deps.mux, e.node, route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs);
+      this.deps.mux.send(e.node, route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs, ignore);
     });
   }
 

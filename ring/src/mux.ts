@@ -85,13 +85,13 @@ interface Outbox {
   byTimeout: Map<number, Group>;
 }
 
+/** `estimateBytes`'s stack, reused (one estimate per call sent; the walk calls nothing that could re-enter). */
+const scratch: unknown[] = [];
+
 /**
  * Rough encoded size of a command: its strings and byte payloads, plus an allowance per value.
  * Bounded work: stops counting once past `muxBatchBytesMax` (the item then goes alone).
  */
-/** The walk's stack, reused (one estimate per call sent; the walk calls nothing that could re-enter). */
-const scratch: unknown[] = [];
-
 export function estimateBytes(value: unknown, budget: number = muxBatchBytesMax + 1): number {
   let bytes = 0;
   const stack = scratch;

@@ -22,13 +22,13 @@ function round(n: number, needed: number, countsIfOk: (i: number) => boolean = (
     },
   );
   r.start();
-  return { r, asked, onAll: () => all };
+  return { r, asked, allSettled: () => all };
 }
 const ok = (v: string, absent = false): Outcome<Reply> => ({ ok: true, reply: { ok: true, v, ...(absent ? { absent } : {}) } });
 const fail = (code: 'timeout' | 'no-quorum'): Outcome<Reply> => ({ ok: false, code, why: `x ${code}` });
 
 t.test('asks R first and resolves at R; read repair sees what was asked once it settled', async (t) => {
-  const { r, asked, onAll } = round(3, 2);
+  const { r, asked, allSettled } = round(3, 2);
   t.same(asked, [0, 1]);
   r.settle(0, ok('a'));
   t.notOk(r.isDone);
@@ -37,7 +37,7 @@ t.test('asks R first and resolves at R; read repair sees what was asked once it 
   t.equal(res.counted, 2);
   t.same(res.replies.map((x) => x?.v), ['a', 'b', undefined]);
   t.same(asked, [0, 1], 'the third replica is never asked');
-  t.equal(onAll()?.length, 3);
+  t.equal(allSettled()?.length, 3);
   r.hedge();
   t.same(asked, [0, 1], 'no hedge after the round is over');
 });
@@ -60,16 +60,16 @@ t.test('a failure or an answer that does not count asks the next replica at once
 });
 
 t.test('the hedge asks every replica not asked yet; answers beyond R still reach read repair', async (t) => {
-  const { r, asked, onAll } = round(4, 2);
+  const { r, asked, allSettled } = round(4, 2);
   r.settle(0, ok('a'));
   r.hedge();
   t.same(asked, [0, 1, 2, 3]);
   r.settle(2, ok('c'));
   t.equal((await r.promise).counted, 2);
-  t.equal(onAll(), undefined, 'repair waits for the replicas still out');
+  t.equal(allSettled(), undefined, 'repair waits for the replicas still out');
   r.settle(1, ok('b'));
   r.settle(3, fail('timeout'));
-  t.equal(onAll()?.filter((o) => o !== undefined).length, 4);
+  t.equal(allSettled()?.filter((o) => o !== undefined).length, 4);
 });
 
 t.test('R out of reach: no quorum, or timeout when a replica timed out; settling twice changes nothing', async (t) => {

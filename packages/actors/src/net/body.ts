@@ -15,6 +15,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { WireLimits } from '@shoal/wire';
+import { isWellFormedString as wellFormed } from '../names.js';
 import { ActorRef as Ref, refFromJSON } from '../ref.js';
 import { refTag } from '../remote.js';
 import type { ActorSystem } from '../system.js';
@@ -37,10 +38,6 @@ function fail(path: string, what: string): never {
  */
 export type BodyLimits = Pick<WireLimits, 'stringBytesMax' | 'binBytesMax' | 'arrayLengthMax' | 'mapSizeMax'>;
 
-/** `String.prototype.isWellFormed` (ES2024, in Node ≥ 20; our lib setting is ES2022). */
-export function wellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
 
 /** Keys the scanner refuses (msgpackr would rename `__proto__`; the others invite pollution). */
 function forbiddenKey(k: string): boolean {
