@@ -1,7 +1,8 @@
 /**
- * Array-backed ring buffers: the run queue (`RingQueue`) and the mailbox (`PairQueue`).
+ * Array-backed ring buffers: the run queue (`RingQueue`) and the mailbox (`PairQueue`), on one
+ * buffer manager (`SlotRing`, which the actor transport's outbound queue also uses).
  *
- * Both grow by doubling (capacity is a power of two, so wrapping is a mask) and never allocate
+ * They grow by doubling (capacity is a power of two, so wrapping is a mask) and never allocate
  * per element: `PairQueue` keeps a message and its sender in two adjacent slots instead of an
  * envelope object, so enqueueing a message allocates nothing once the buffer is big enough.
  * Buffers are allocated on first use (most actors of a large tree are idle). A buffer that grew
@@ -35,19 +36,59 @@ const initialSlots = 16;
  */
 const unallocated = Object.freeze([]) as never[];
 
-export class RingQueue<T> {
-  private buf: (T | undefined)[] = unallocated;
-  private head = 0;
-  private mask = -1;
-  /** Most elements held since the queue last drained. */
-  private peak = 0;
+/**
+ * The buffer management every queue here shares (and the actor transport's outbound queue,
+ * net/sends.ts): a power-of-two array of `width` slots per item, grown by doubling when full
+ * (`grow`) and given back after `quietMax` quiet drains in a row (`drained`, `quietDrains`).
+ * Subclasses keep their own push and take code — the hot paths — and call `grow` when full,
+ * count `peak` on push, and call `drained` when the last item leaves.
+ */
+export abstract class SlotRing {
+  protected buf: unknown[] = unallocated;
+  protected head = 0;
+  protected mask = -1;
+  /** Most items held since the queue last drained. */
+  protected peak = 0;
   /** Quiet drains in a row (`quietDrains`). */
   private quiet = 0;
   size = 0;
 
-  /** Elements the buffer holds without growing (tests, diagnostics). */
+  protected constructor(
+    private readonly width: number,
+    private readonly firstSlots: number,
+    private readonly quietMax: number,
+  ) {}
+
+  /** Items the buffer holds without growing (tests, diagnostics). */
   get capacity(): number {
-    return this.buf.length;
+    return this.buf.length / this.width;
+  }
+
+  protected grow(): void {
+    const cap = this.buf.length === 0 ? this.firstSlots : this.buf.length * 2;
+    const next = new Array<unknown>(cap);
+    const used = this.size * this.width;
+    for (let k = 0; k < used; k++) next[k] = this.buf[(this.head + k) & this.mask];
+    this.buf = next;
+    this.head = 0;
+    this.mask = cap - 1;
+  }
+
+  protected drained(): void {
+    this.quiet = quietDrains(this.buf.length, this.peak * this.width, this.quiet);
+    if (this.quiet >= this.quietMax) {
+      this.buf = unallocated;
+      this.mask = -1;
+      this.quiet = 0;
+    }
+    this.head = 0;
+    this.peak = 0;
+  }
+}
+
+export class RingQueue<T> extends SlotRing {
+  constructor() {
+    super(1, initialSlots, quietDrainsMax);
   }
 
   push(x: T): void {
@@ -59,31 +100,11 @@ export class RingQueue<T> {
   /** The oldest element, removed; undefined when empty. */
   shift(): T | undefined {
     if (this.size === 0) return undefined;
-    const x = this.buf[this.head];
+    const x = this.buf[this.head] as T;
     this.buf[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
     if (--this.size === 0) this.drained();
     return x;
-  }
-
-  private grow(): void {
-    const cap = this.buf.length === 0 ? initialSlots : this.buf.length * 2;
-    const next = new Array<T | undefined>(cap);
-    for (let i = 0; i < this.size; i++) next[i] = this.buf[(this.head + i) & this.mask];
-    this.buf = next;
-    this.head = 0;
-    this.mask = cap - 1;
-  }
-
-  private drained(): void {
-    this.quiet = quietDrains(this.buf.length, this.peak, this.quiet);
-    if (this.quiet >= quietDrainsMax) {
-      this.buf = unallocated;
-      this.mask = -1;
-      this.quiet = 0;
-    }
-    this.head = 0;
-    this.peak = 0;
   }
 }
 
@@ -91,19 +112,9 @@ export class RingQueue<T> {
  * A FIFO of (message, sender) pairs. Read the front with `frontMessage()`/`frontSender()`, then
  * `dropFront()`: three inlinable calls instead of a tuple allocation per message.
  */
-export class PairQueue {
-  private buf: unknown[] = unallocated;
-  private head = 0;
-  private mask = -1;
-  /** Most pairs held since the queue last drained. */
-  private peak = 0;
-  /** Quiet drains in a row (`quietDrains`). */
-  private quiet = 0;
-  size = 0;
-
-  /** Pairs the buffer holds without growing (tests, diagnostics). */
-  get capacity(): number {
-    return this.buf.length / 2;
+export class PairQueue extends SlotRing {
+  constructor() {
+    super(2, initialSlots, quietDrainsMax);
   }
 
   push(msg: unknown, sender: unknown): void {
@@ -148,25 +159,5 @@ export class PairQueue {
       out.push({ message: this.buf[i], sender: this.buf[i + 1] });
     }
     return out;
-  }
-
-  private grow(): void {
-    const cap = this.buf.length === 0 ? initialSlots : this.buf.length * 2;
-    const next = new Array<unknown>(cap);
-    for (let k = 0; k < this.size * 2; k++) next[k] = this.buf[(this.head + k) & this.mask];
-    this.buf = next;
-    this.head = 0;
-    this.mask = cap - 1;
-  }
-
-  private drained(): void {
-    this.quiet = quietDrains(this.buf.length, this.peak * 2, this.quiet);
-    if (this.quiet >= quietDrainsMax) {
-      this.buf = unallocated;
-      this.mask = -1;
-      this.quiet = 0;
-    }
-    this.head = 0;
-    this.peak = 0;
   }
 }

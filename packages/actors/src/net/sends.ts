@@ -11,7 +11,7 @@
 import { ActorDemonitor, ActorMonitor, ActorSends, batchItem, type ActorRefWire, type BatchItem } from '@shoal/wire';
 import type { ActorRef } from '../ref.js';
 import { refFromJSON, type RefJSON } from '../ref.js';
-import { quietDrains } from '../queue.js';
+import { SlotRing } from '../queue.js';
 import type { ActorSystem } from '../system.js';
 
 /**
@@ -34,27 +34,19 @@ export type Outbound =
   | { k: 'monitor' | 'demonitor'; watcher: RefJSON; target: RefJSON; id: number };
 
 /**
- * A peer's outbound queue: a ring buffer of four slots per item, so a queued message costs no
- * object of its own. Queued messages live long enough (the queue absorbs bursts of up to
- * `outboundQueueMax`) to survive young-generation collections, which then copy them (the remote
- * benchmark's sender spent 12–19 % of its CPU in GC, its scavenges finding most of the young
- * generation alive); the `Outbound` objects `shift` makes die young, which costs them nothing.
+ * A peer's outbound queue: a ring buffer of four slots per item (queue.ts `SlotRing`), so a
+ * queued message costs no object of its own. Queued messages live long enough (the queue
+ * absorbs bursts of up to `outboundQueueMax`) to survive young-generation collections, which
+ * then copy them (the remote benchmark's sender spent 12–19 % of its CPU in GC, its scavenges
+ * finding most of the young generation alive). The send path takes a frame's items as slots
+ * (`takeInto`); only `shift` (undeliverable items) makes an `Outbound` object.
  *
  * Slots: `[tag, a, b, c]`; a send is `[elements ≥ 0, to, from, body]`, a monitor
  * `[-1, watcher, target, id]`, a demonitor `[-2, watcher, target, id]`.
  */
-export class OutboundQueue {
-  private buf: unknown[] = [];
-  private head = 0;
-  private mask = -1;
-  /** Most items held since the queue last drained, and quiet drains in a row (queue.ts `quietDrains`). */
-  private peak = 0;
-  private quiet = 0;
-  size = 0;
-
-  /** Items the buffer holds without growing (tests, diagnostics). */
-  get capacity(): number {
-    return this.buf.length / 4;
+export class OutboundQueue extends SlotRing {
+  constructor() {
+    super(4, 64, outboundQuietDrainsMax);
   }
 
   pushSend(to: AnyRef, from: AnyRef | undefined, body: unknown, elements: number): void {
@@ -111,27 +103,6 @@ export class OutboundQueue {
     buf[i + 2] = b;
     buf[i + 3] = c;
     if (++this.size > this.peak) this.peak = this.size;
-  }
-
-  private grow(): void {
-    const cap = this.buf.length === 0 ? 64 : this.buf.length * 2;
-    const next = new Array<unknown>(cap);
-    for (let k = 0; k < this.size * 4; k++) next[k] = this.buf[(this.head + k) & this.mask];
-    this.buf = next;
-    this.head = 0;
-    this.mask = cap - 1;
-  }
-
-  /** As the mailbox does (queue.ts `quietDrains`): a large buffer is given back after quiet cycles. */
-  private drained(): void {
-    this.quiet = quietDrains(this.buf.length, this.peak * 4, this.quiet);
-    if (this.quiet >= outboundQuietDrainsMax) {
-      this.buf = [];
-      this.mask = -1;
-      this.quiet = 0;
-    }
-    this.head = 0;
-    this.peak = 0;
   }
 }
 
