@@ -99,3 +99,7 @@ export const continuationBytesMax = 2_048;
 export const reapBatchMax = 64;
 /** Keys a replica accepts in one reap-check or reap request. */
 export const reapKeysMax = 256;
+/** Commands (or replies) in one batch of the request multiplexer (mux.ts), at most. */
+export const muxBatchItemsMax = 256;
+/** Estimated bytes of one multiplexer batch, at most; a larger single item goes alone. */
+export const muxBatchBytesMax = 256 * 1024;

@@ -36,12 +36,11 @@
  */
 import { dispatch, isDownMessage, monitor, NodeDownError, QueryTimeoutError, refFromJSON, type ActorContext, type ActorRef } from '@shoal/actors';
 import type { Clock, Random, Timer } from '@shoal/runtime';
+import { muxBatchBytesMax } from './limits.js';
 import { hostPath, type HostMessage, type VnodeCommand } from './messages.js';
+import { TurnBatches } from './turn-batches.js';
 
-/** Commands in one batch at most (each is a handful of wire elements plus its payload). */
-export const muxBatchItemsMax = 256;
-/** Estimated bytes of one batch (request or reply) at most; a larger single item goes alone. */
-export const muxBatchBytesMax = 256 * 1024;
+export { muxBatchBytesMax, muxBatchItemsMax } from './limits.js';
 /** Calls outstanding at once on one node at most. */
 export const muxPendingMax = 100_000;
 /** Timeouts are rounded up to a multiple of this (one timer per batch and step). */
@@ -79,11 +78,13 @@ interface Group {
 }
 
 interface Outbox {
-  items: MuxItem[];
+  readonly items: MuxItem[];
   bytes: number;
   /** The open batch's calls, by rounded timeout. */
-  byTimeout: Map<number, Group>;
+  readonly byTimeout: Map<number, Group>;
 }
+
+const newOutbox = (): Outbox => ({ items: [], bytes: 0, byTimeout: new Map() });
 
 /** `estimateBytes`'s stack, reused (one estimate per call sent; the walk calls nothing that could re-enter). */
 const scratch: unknown[] = [];
@@ -133,14 +134,16 @@ export interface HostMuxDeps {
 
 export class HostMux {
   private readonly pending = new Map<number, Pending>();
-  private readonly outboxes = new Map<string, Outbox>();
+  /** The open batch of commands per destination node (turn-batches.ts). */
+  private readonly outboxes: TurnBatches<Outbox, undefined>;
   /** Destinations whose host this node monitors (until a down notice arrives). */
   private readonly watched = new Set<string>();
-  private flushScheduled = false;
   private replyRef: ActorRef<MuxMessage> | undefined;
   readonly stats = { calls: 0, batchesOut: 0, repliesIn: 0, stale: 0, timeouts: 0, down: 0, refused: 0 };
 
-  constructor(private readonly deps: HostMuxDeps) {}
+  constructor(private readonly deps: HostMuxDeps) {
+    this.outboxes = new TurnBatches<Outbox, undefined>(deps.clock, newOutbox, (node, box) => this.sendBatch(node, box));
+  }
 
   /** Binds the reply actor (service.ts spawns it); calls before this are refused. */
   bind(replyRef: ActorRef<MuxMessage>): void {
@@ -168,35 +171,16 @@ export class HostMux {
   }
 
   private enqueue(entry: Pending, item: MuxItem, timeoutMs: number): void {
-    const bytes = estimateBytes(item[2]) + 24;
-    let box = this.outboxes.get(entry.node);
-    if (box && (box.items.length >= muxBatchItemsMax || box.bytes + bytes > muxBatchBytesMax)) {
-      this.sendBatch(entry.node, box);
-      box = undefined;
-    }
-    if (!box) this.outboxes.set(entry.node, (box = { items: [], bytes: 0, byTimeout: new Map() }));
+    const box = this.outboxes.room(entry.node, estimateBytes(item[2]) + 24, undefined);
     box.items.push(item);
-    box.bytes += bytes;
     let group = box.byTimeout.get(timeoutMs);
     if (!group) box.byTimeout.set(timeoutMs, (group = { entries: [], open: 0, timer: undefined }));
     group.entries.push(entry);
     group.open++;
     entry.group = group;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.deps.clock.defer(this.flush);
-    }
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const boxes = [...this.outboxes];
-    this.outboxes.clear();
-    for (const [node, box] of boxes) this.sendBatch(node, box);
-  };
-
   private sendBatch(node: string, box: Outbox): void {
-    if (this.outboxes.get(node) === box) this.outboxes.delete(node);
     const host = refFromJSON<HostMessage>(this.deps.root, { node, path: [...hostPath] });
     for (const [timeoutMs, group] of box.byTimeout) {
       if (group.open > 0) group.timer = this.deps.clock.setTimer(timeoutMs, () => this.expire(group.entries, host, timeoutMs));
@@ -262,8 +246,8 @@ export class HostMux {
   /** Fails every outstanding call (the service stops). */
   stop(): void {
     this.replyRef = undefined;
-    for (const e of [...this.pending.values()]) this.settle(e, undefined, new MuxRefusedError('the ring service stopped'));
     this.outboxes.clear();
+    for (const e of [...this.pending.values()]) this.settle(e, undefined, new MuxRefusedError('the ring service stopped'));
   }
 }
 

@@ -10,57 +10,39 @@
  */
 import { dispatch, type ActorRef } from '@shoal/actors';
 import type { Clock, Logger } from '@shoal/runtime';
-import { estimateBytes, muxBatchBytesMax, muxBatchItemsMax, type MuxMessage } from './mux.js';
+import { estimateBytes, type MuxMessage } from './mux.js';
+import { TurnBatches } from './turn-batches.js';
 
 interface Outgoing {
   readonly to: ActorRef<MuxMessage>;
-  items: [number, unknown][];
+  readonly items: [number, unknown][];
   bytes: number;
 }
 
+const newOutgoing = (_key: string, to: ActorRef<MuxMessage>): Outgoing => ({ to, items: [], bytes: 0 });
+
 export class ReplyBatcher {
-  private readonly buffers = new Map<string, Outgoing>();
-  private scheduled = false;
+  /** The open batch of replies per asker (turn-batches.ts). */
+  private readonly buffers: TurnBatches<Outgoing, ActorRef<MuxMessage>>;
   readonly stats = { batchesOut: 0, dropped: 0 };
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly log: Logger,
     private readonly from: () => ActorRef<unknown> | undefined,
-  ) {}
+  ) {
+    this.buffers = new TurnBatches(clock, newOutgoing, (key, buf) => this.send(key, buf));
+  }
 
   /** Where replies to `to` (an asker's reply actor) are queued: `(rid, reply) => void`. */
   sink(to: ActorRef<MuxMessage>): (rid: number, reply: unknown) => void {
     const key = to.toString();
-    return (rid, reply) => this.add(to, key, rid, reply);
+    return (rid, reply) => {
+      this.buffers.room(key, estimateBytes(reply) + 16, to).items.push([rid, reply]);
+    };
   }
 
-  private add(to: ActorRef<MuxMessage>, key: string, rid: number, reply: unknown): void {
-    const bytes = estimateBytes(reply) + 16;
-    let buf = this.buffers.get(key);
-    if (buf && (buf.items.length >= muxBatchItemsMax || buf.bytes + bytes > muxBatchBytesMax)) {
-      this.send(buf);
-      buf = undefined;
-    }
-    if (!buf) this.buffers.set(key, (buf = { to, items: [], bytes: 0 }));
-    buf.items.push([rid, reply]);
-    buf.bytes += bytes;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.clock.defer(this.flush);
-    }
-  }
-
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    const all = [...this.buffers.values()];
-    this.buffers.clear();
-    for (const buf of all) this.send(buf);
-  };
-
-  private send(buf: Outgoing): void {
-    const key = buf.to.toString();
-    if (this.buffers.get(key) === buf) this.buffers.delete(key);
+  private send(key: string, buf: Outgoing): void {
     try {
       dispatch(buf.to, { t: 'replies', items: buf.items }, this.from());
       this.stats.batchesOut++;
