@@ -17,7 +17,15 @@
  * primary when there is one; run at once when it is on this node), which applies the
  * operations to its local record, persists, and calls `replicate` (below) with the delta; the
  * answer comes after W acknowledgements, its own included. A delete is a tombstone through the
- * same path.
+ * same path. One coordinator per key keeps a client's writes through different nodes in order.
+ *
+ * The asker's copy: when the node asking is itself a counting replica of the key (always, on a
+ * cluster of N nodes), it names itself as the write's `origin`; the coordinator then sends it no
+ * merge and answers — once its own copy is durable and W − 2 others acknowledged — with the
+ * delta, which the origin merges into its own vnode as the W-th copy (`carry`). A forwarded
+ * write then costs the forward, that answer and one posted (unanswered) merge to the third
+ * replica, instead of the forward, two merges, two acknowledgements and the answer. Should the
+ * origin's vnode refuse, the origin asks the other replicas for the missing acknowledgements.
  *
  * Failures, one sentence each (errors.ts): NoQuorumError when fewer than R (W) replicas are up,
  * or too many refused or were unreachable; QuorumTimeoutError when the quorum did not answer in
@@ -122,8 +130,60 @@ function askThen<R extends { ok: boolean }>(mux: HostMux, node: string, p: numbe
   mux.send(node, p, cmd, timeoutMs, (err, reply) => then(err ? failureOutcome(node, err, timeoutMs) : outcomeOf(node, reply as R)));
 }
 
-/** For calls nobody waits on (read repair: a replica that misses it is repaired later). */
-const ignore = (): void => undefined;
+/** A merge of `bytes` for one route entry (a fallback's names the owner it stands for). */
+function mergeFor(e: RouteEntry, bucket: string, key: string, bytes: Uint8Array, deadline: number): Extract<VnodeCommand, { c: 'merge' }> {
+  const cmd: Extract<VnodeCommand, { c: 'merge' }> = { c: 'merge', bucket, key, bytes, deadline };
+  if (e.role === 'fallback') (cmd as { standsFor?: string }).standsFor = e.standsFor;
+  return cmd;
+}
+
+/** How a gathering of acknowledgements ended. */
+interface Gathered {
+  readonly acks: number;
+  readonly whys: readonly string[];
+  readonly timedOut: boolean;
+}
+
+/**
+ * Asks each of `entries` to merge `bytes` and calls `done` once `needed` acknowledged or every
+ * one answered or failed. With `needed` ≤ 0 nobody is waited for: the merges are posted
+ * (mux.ts `post`, no answer) and `done` runs at once. Callbacks, not a promise per replica:
+ * this runs once per write.
+ */
+function gatherAcks(mux: HostMux, entries: readonly RouteEntry[], p: number, bucket: string, key: string, bytes: Uint8Array, deadline: number, timeoutMs: number, needed: number, done: (g: Gathered) => void): void {
+  if (needed <= 0) {
+    for (const e of entries) mux.post(e.node, p, mergeFor(e, bucket, key, bytes, deadline));
+    return done({ acks: 0, whys: [], timedOut: false });
+  }
+  let acks = 0;
+  let settled = 0;
+  let ended = false;
+  let timedOut = false;
+  const whys: string[] = [];
+  const check = (): void => {
+    if (ended || (acks < needed && settled < entries.length)) return;
+    ended = true;
+    done({ acks, whys, timedOut });
+  };
+  for (const e of entries) {
+    askThen<Extract<Ack, { ok: true }>>(mux, e.node, p, mergeFor(e, bucket, key, bytes, deadline), timeoutMs, (o) => {
+      settled++;
+      if (o.ok) acks++;
+      else {
+        whys.push(o.why);
+        timedOut ||= o.code === 'timeout';
+      }
+      check();
+    });
+  }
+  check();
+}
+
+/** The failure of a write that gathered too few acknowledgements. */
+function shortOf(bucket: string, key: string, have: number, needed: number, g: Gathered): Failure {
+  const message = `write of ${bucket}/${key}: ${have} of the ${needed} replicas needed answered${g.whys.length > 0 ? ` (${g.whys.join('; ')})` : ''}`;
+  return { ok: false, code: g.timedOut ? 'timeout' : 'no-quorum', message: `${g.timedOut ? 'timeout' : 'no quorum'}: ${message}; the write may still be applied` };
+}
 
 type OkRead = Extract<ReadReply, { ok: true }>;
 
@@ -292,8 +352,7 @@ export class Coordinator {
       if (o === undefined || !o.ok || e.role !== 'primary') return;
       const had = o.reply.bytes;
       if (had !== null && Buffer.compare(had, bytes) === 0) return;
-      const timeoutMs = this.deps.config.requestTimeoutMs;
-      this.deps.mux.send(e.node, route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + timeoutMs }, timeoutMs, ignore);
+      this.deps.mux.post(e.node, route.partition, { c: 'merge', bucket, key, bytes, deadline: this.deps.clock.wallMs() + this.deps.config.requestTimeoutMs });
     });
   }
 
@@ -334,15 +393,26 @@ export class Coordinator {
       // bounded by the deadline, and the local part is one LMDB commit.
       const local = coordinator.node === this.deps.self ? this.commandLocal?.(route.partition, cmd) : undefined;
       if (local) return local.then((r) => result(outcomeOf(coordinator.node, r as Extract<WriteReply, { ok: true }>)));
+      // This node a replica too (it counts, and its vnode can take the delta at once): it keeps
+      // its own copy — the coordinator answers with the delta instead of sending it a merge, so
+      // the write costs no merge command and no acknowledgement between the two (`replicate`).
+      const mine = w >= 2 && this.commandLocal !== undefined ? route.entries.find((e) => e.node === this.deps.self && e.counts) : undefined;
+      if (mine) (cmd as { origin?: string }).origin = this.deps.self;
       // The coordinating vnode answers within timeoutMs (its replication gives up then); the
       // margin lets its own answer (which says why) arrive before ours expires.
       return new Promise((resolve, reject) => {
-        askThen<Extract<WriteReply, { ok: true }>>(this.deps.mux, coordinator.node, route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4), (o) => {
+        const end = (o: Outcome<Extract<WriteReply, { ok: true }>>): void => {
           try {
             resolve(result(o));
           } catch (err) {
             reject(err as Error);
           }
+        };
+        askThen<Extract<WriteReply, { ok: true }>>(this.deps.mux, coordinator.node, route.partition, cmd, timeoutMs + Math.min(1_000, timeoutMs / 4), (o) => {
+          if (!o.ok || o.reply.delta === undefined || !mine) return end(o);
+          const { acks, delta } = o.reply;
+          if (!(delta instanceof Uint8Array) || !Number.isSafeInteger(acks)) return end({ ok: false, code: 'no-quorum', why: `${coordinator.node} answered something that is not a reply` });
+          this.carry(route, mine, coordinator.node, bucket, key, delta, acks, w, cmd.deadline, (r) => end(outcomeOf(this.deps.self, r as Extract<WriteReply, { ok: true }>)));
         });
       });
     } catch (err) {
@@ -350,43 +420,55 @@ export class Coordinator {
     }
   }
 
-  /** The replication step of a coordinating vnode (kv-vnode.ts): delta to the others, W acks. */
+  /**
+   * The replication step of a coordinating vnode (kv-vnode.ts): the delta to the others, W acks
+   * (its own copy counts once durable: kv-vnode.ts answers only then). When the write names its
+   * `origin` and the origin is an entry of this route, the origin's copy is left to the origin
+   * (the answer carries the delta; `write` below merges it there), so the origin gets no merge of
+   * its own and counts as the second acknowledgement. Replicas beyond the quorum get the delta
+   * posted, unanswered: nothing would wait for their acknowledgements.
+   */
   replicate(req: ReplicateRequest): Promise<WriteReply> {
     const route = this.deps.view.route(req.partition, req.n);
     if (!route) return Promise.resolve({ ok: false, code: 'no-ring', message: 'no ring' });
-    const others: RouteEntry[] = route.entries.filter((e) => e.node !== this.deps.self);
+    const self = this.deps.self;
+    const carrier = req.origin !== undefined && req.origin !== self && route.entries.some((e) => e.node === req.origin);
+    const others: RouteEntry[] = route.entries.filter((e) => e.node !== self && (!carrier || e.node !== req.origin));
     const w = effectiveQuorum(req.w, route.replicas);
-    const needed = w - 1; // this vnode's own write counts once it is durable (kv-vnode.ts waits for it)
+    const needed = w - 1 - (carrier ? 1 : 0);
     const timeoutMs = Math.max(1, req.deadline - this.deps.clock.wallMs());
     return new Promise((resolve) => {
-      // Callbacks, not a promise per replica: this runs once per write.
-      let acks = 0;
-      let settled = 0;
-      let done = needed <= 0;
-      let timedOut = false;
-      const whys: string[] = [];
-      const finish = (): void => {
-        if (done || (acks < needed && settled < others.length)) return;
-        done = true;
-        if (acks >= needed) return resolve({ ok: true, acks: acks + 1 });
-        const message = `write of ${req.bucket}/${req.key}: ${acks} of the ${needed} replicas needed answered${whys.length > 0 ? ` (${whys.join('; ')})` : ''}`;
-        resolve({ ok: false, code: timedOut ? 'timeout' : 'no-quorum', message: `${timedOut ? 'timeout' : 'no quorum'}: ${message}; the write may still be applied` });
-      };
-      for (const e of others) {
-        const cmd: Extract<VnodeCommand, { c: 'merge' }> = { c: 'merge', bucket: req.bucket, key: req.key, bytes: req.delta, deadline: req.deadline };
-        if (e.role === 'fallback') (cmd as { standsFor?: string }).standsFor = e.standsFor;
-        askThen<Extract<Ack, { ok: true }>>(this.deps.mux, e.node, req.partition, cmd, timeoutMs, (o) => {
-          settled++;
-          if (o.ok) acks++;
-          else {
-            whys.push(o.why);
-            timedOut ||= o.code === 'timeout';
-          }
-          finish();
-        });
-      }
-      if (needed <= 0) resolve({ ok: true, acks: 1 });
-      else finish();
+      gatherAcks(this.deps.mux, others, req.partition, req.bucket, req.key, req.delta, req.deadline, timeoutMs, needed, (g) => {
+        if (g.acks < needed) return resolve(shortOf(req.bucket, req.key, g.acks, needed, g));
+        resolve(carrier ? { ok: true, acks: g.acks + 1, delta: req.delta } : { ok: true, acks: g.acks + 1 });
+      });
     });
+  }
+
+  /**
+   * The asker's copy, after the coordinator's answer carried the delta (`replicate`): merges it
+   * into this node's own vnode — one more durable copy — and if that fails, or W is still short,
+   * asks the route's other entries (not the coordinator) to merge it too; a replica that has it
+   * already acknowledges at once (merging is idempotent).
+   */
+  private carry(route: Route, mine: RouteEntry, coordinator: string, bucket: string, key: string, delta: Uint8Array, acks: number, w: number, deadline: number, done: (r: WriteReply) => void): void {
+    const rest = (have: number, why: string | undefined): void => {
+      if (have >= w) return done({ ok: true, acks: have });
+      const others = route.entries.filter((e) => e.node !== this.deps.self && e.node !== coordinator);
+      const needed = w - have;
+      gatherAcks(this.deps.mux, others, route.partition, bucket, key, delta, deadline, Math.max(1, deadline - this.deps.clock.wallMs()), needed, (g) => {
+        if (g.acks >= needed) return done({ ok: true, acks: have + g.acks });
+        done(shortOf(bucket, key, have + g.acks, w, why === undefined ? g : { ...g, whys: [why, ...g.whys] }));
+      });
+    };
+    const local = this.commandLocal?.(route.partition, mergeFor(mine, bucket, key, delta, deadline));
+    if (local === undefined) return rest(acks, `${this.deps.self}'s vnode of partition ${route.partition} is not ready`);
+    local.then(
+      (r) => {
+        const f = r as Ack;
+        rest(f.ok === true ? acks + 1 : acks, f.ok === true ? undefined : `${this.deps.self}: ${(f as Failure).message}`);
+      },
+      (err: unknown) => rest(acks, `${this.deps.self}: ${String(err)}`),
+    );
   }
 }

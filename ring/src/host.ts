@@ -10,7 +10,8 @@
  *   data and hands it on). A read or fold for a partition it has no vnode of is answered "absent"
  *   without spawning one. A batch `{ t: 'cmds', items }` from a node's mux (mux.ts: quorum
  *   gets, merges and writes) is routed item by item the same way; each item's vnode replies
- *   through the host's `ReplyBatcher` (reply-batch.ts), which sends them back batched.
+ *   through the host's `ReplyBatcher` (reply-batch.ts), which sends them back batched; an item
+ *   with request id 0 (a post) is run and not answered.
  * - Handoff: on every tick, `planHandoffs` (handoff-plan.ts) over the vnodes' state; the tasks
  *   run as sessions inside their vnodes (vnode.ts); a finished session reports its transfers to
  *   the ring manager, and a vnode that dropped its data is stopped.
@@ -50,6 +51,9 @@ interface Entry {
 
 /** Commands that bring a vnode into being on a node that holds none for the partition. */
 const spawning = new Set<VnodeCommand['c']>(['write', 'merge', 'handoff']);
+
+/** The answer to a posted command (request id 0, mux.ts `post`): nobody waits for it. */
+const unanswered = (): void => undefined;
 
 /** What a node with no vnode for a partition answers. */
 function absentReply(cmd: VnodeCommand): unknown {
@@ -222,7 +226,7 @@ export class VnodeHost {
     for (const item of items as unknown[]) {
       if (!Array.isArray(item) || item.length !== 3 || !Number.isSafeInteger(item[0])) continue; // no id: nobody to answer
       const [rid, p, cmd] = item as [number, number, VnodeCommand];
-      const reply = (r: unknown): void => sink(rid, r);
+      const reply = rid === 0 ? unanswered : (r: unknown): void => sink(rid, r); // id 0: a post (mux.ts), nobody waits
       if (typeof cmd !== 'object' || cmd === null || !muxCommands.has(cmd.c)) {
         reply(failure('invalid-operation', `a command batch may hold only ${[...muxCommands].join(', ')}`));
         continue;

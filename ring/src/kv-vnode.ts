@@ -51,6 +51,8 @@ export interface ReplicateRequest {
   readonly timeoutMs: number;
   /** The write's deadline (wall ms): the replication deltas carry it. */
   readonly deadline: number;
+  /** The asking node when it merges the delta itself (messages.ts `write`). */
+  readonly origin?: string;
 }
 
 export interface KvVnodeEnv {
@@ -267,7 +269,7 @@ export class KvVnode implements VnodeBehaviour {
     }
   }
 
-  private coordinate(bucket: string, key: string, op: WriteOp, req: { readonly w: number; readonly n: number; readonly timeoutMs: number; readonly deadline: number; readonly standsFor?: string }, reply: (r: WriteReply) => void): void {
+  private coordinate(bucket: string, key: string, op: WriteOp, req: { readonly w: number; readonly n: number; readonly timeoutMs: number; readonly deadline: number; readonly standsFor?: string; readonly origin?: string }, reply: (r: WriteReply) => void): void {
     if (this.mode !== 'active') return reply(failure('refused', `partition ${this.partition} is being handed off from ${this.env.self}`));
     const spec = this.env.buckets.tryResolve(bucket);
     if (!spec) return reply(failure('unknown-bucket', `there is no bucket ${JSON.stringify(bucket)}`));
@@ -286,11 +288,12 @@ export class KvVnode implements VnodeBehaviour {
     // once and sent as it is.
     const delta = curBytes === undefined ? bytes : record.encode(result.delta);
     // The local write and the replication run at once (one commit cycle of latency, not two);
-    // the answer waits for both: this vnode's own copy durable, and W − 1 other acknowledgements.
+    // the answer waits for both: this vnode's own copy durable, and W − 1 other acknowledgements
+    // (W − 2 when the asking node keeps its own copy: coordinator.ts `replicate`).
     // Sending the delta before the local commit is safe for dots: until the commit, the overlay
     // holds what this vnode minted, and a crash moves the writer epoch on (header).
     const local = this.write(bucket, key, bytes, result.record, this.hintOps(req.standsFor));
-    const remote = this.env.replicate({ partition: this.partition, bucket, key, delta, w: req.w, n: req.n, timeoutMs: req.timeoutMs, deadline: req.deadline });
+    const remote = this.env.replicate({ partition: this.partition, bucket, key, delta, w: req.w, n: req.n, timeoutMs: req.timeoutMs, deadline: req.deadline, origin: req.origin });
     Promise.all([local, remote]).then(
       ([, r]) => reply(r),
       (err: unknown) => reply(failure('refused', `write of ${bucket}/${key} failed on ${this.env.self}: ${String(err)}`)),

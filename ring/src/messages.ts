@@ -54,8 +54,13 @@ export type VnodeCommand =
   | { readonly c: 'get'; readonly bucket: string; readonly key: string }
   /** Merge a record or delta (replication, read repair, anti-entropy). → Ack after it is durable. */
   | { readonly c: 'merge'; readonly bucket: string; readonly key: string; readonly bytes: Uint8Array; readonly deadline: number; readonly standsFor?: string }
-  /** Coordinate a write: apply, persist, replicate, answer after W acks. → WriteReply */
-  | { readonly c: 'write'; readonly bucket: string; readonly key: string; readonly op: WriteOp; readonly w: number; readonly n: number; readonly timeoutMs: number; readonly deadline: number; readonly standsFor?: string }
+  /**
+   * Coordinate a write: apply, persist, replicate, answer after W acks. → WriteReply.
+   * `origin`: the asking node, itself a replica of the key, merges the delta on its own — the
+   * coordinator sends it no merge command and returns the delta in its answer instead
+   * (coordinator.ts, "the asker's copy").
+   */
+  | { readonly c: 'write'; readonly bucket: string; readonly key: string; readonly op: WriteOp; readonly w: number; readonly n: number; readonly timeoutMs: number; readonly deadline: number; readonly standsFor?: string; readonly origin?: string }
   /** One page of a coverage query. → FoldReply */
   | { readonly c: 'fold'; readonly bucket: string; readonly after: string | null; readonly limit: number; readonly filter: Filter | null; readonly values: boolean }
   /** Handoff data from another node. → Ack after it is durable. */
@@ -75,7 +80,12 @@ export type VnodeCommand =
 
 export type Ack = { readonly ok: true } | Failure;
 export type ReadReply = { readonly ok: true; readonly bytes: Uint8Array | null; readonly absent?: boolean } | Failure;
-export type WriteReply = { readonly ok: true; readonly acks: number } | Failure;
+/**
+ * `acks`: durable copies so far, the coordinator's included. `delta` (only to a write that named
+ * its `origin`, when the coordinator left the origin's copy to it): what the origin merges; its
+ * own durable copy is then one more acknowledgement.
+ */
+export type WriteReply = { readonly ok: true; readonly acks: number; readonly delta?: Uint8Array } | Failure;
 export type FoldReply = { readonly ok: true; readonly items: readonly (readonly [string, Uint8Array | null])[]; readonly scannedTo: string | null } | Failure;
 export type TreeReply = { readonly ok: true; readonly ready: boolean; readonly segments: readonly number[] } | Failure;
 export type KeysReply = { readonly ok: true; readonly keys: readonly (readonly [string, number])[] } | Failure;
@@ -148,7 +158,9 @@ export function commandProblem(cmd: unknown, limits: { readonly itemsMax: number
     case 'write': {
       const op = c['op'] as Record<string, unknown> | null | undefined;
       const opOk = typeof op === 'object' && op !== null && (op['kind'] === 'delete' || (op['kind'] === 'update' && typeof op['ops'] === 'object' && op['ops'] !== null));
-      return isStr(c['bucket']) && isStr(c['key']) && opOk && Number.isInteger(c['w']) && Number.isInteger(c['n']) && typeof c['timeoutMs'] === 'number' && typeof c['deadline'] === 'number' ? undefined : 'write needs bucket, key, op, w, n, timeoutMs and deadline';
+      return isStr(c['bucket']) && isStr(c['key']) && opOk && Number.isInteger(c['w']) && Number.isInteger(c['n']) && typeof c['timeoutMs'] === 'number' && typeof c['deadline'] === 'number' && (c['standsFor'] === undefined || isStr(c['standsFor'])) && (c['origin'] === undefined || isStr(c['origin']))
+        ? undefined
+        : 'write needs bucket, key, op, w, n, timeoutMs and deadline (standsFor and origin, when given, strings)';
     }
     case 'fold':
       return isStr(c['bucket']) && (c['after'] === null || isStr(c['after'])) && Number.isInteger(c['limit']) && typeof c['values'] === 'boolean' ? undefined : 'fold needs bucket, after, limit and values';

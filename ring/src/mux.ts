@@ -9,8 +9,8 @@
  * work (and the garbage it leaves) was most of a write's CPU. Batched per destination and event
  * loop turn, the fixed cost is paid once per batch.
  *
- * Sending side (`HostMux.send`): a command is queued for its node with a random request id and
- * a pending entry; at the end of the turn (`clock.defer`) each node's queue leaves as
+ * Sending side (`HostMux.send`): a command is queued for its node with a random request id (≥ 1)
+ * and a pending entry (`HostMux.post`: id 0, no entry, no answer); at the end of the turn (`clock.defer`) each node's queue leaves as
  * `{ t: 'cmds', items: [[rid, p, cmd], …] }` (messages.ts) to that node's vnode host, with this
  * node's reply actor (`ring-replies`, `muxActor`) as the sender. A batch is cut at
  * `muxBatchItemsMax` items or `muxBatchBytesMax` estimated bytes; a command alone over the byte
@@ -139,7 +139,7 @@ export class HostMux {
   /** Destinations whose host this node monitors (until a down notice arrives). */
   private readonly watched = new Set<string>();
   private replyRef: ActorRef<MuxMessage> | undefined;
-  readonly stats = { calls: 0, batchesOut: 0, repliesIn: 0, stale: 0, timeouts: 0, down: 0, refused: 0 };
+  readonly stats = { calls: 0, posts: 0, batchesOut: 0, repliesIn: 0, stale: 0, timeouts: 0, down: 0, refused: 0 };
 
   constructor(private readonly deps: HostMuxDeps) {
     this.outboxes = new TurnBatches<Outbox, undefined>(deps.clock, newOutbox, (node, box) => this.sendBatch(node, box));
@@ -163,11 +163,23 @@ export class HostMux {
       return;
     }
     this.stats.calls++;
-    let rid = this.deps.random.int(2 ** 48);
-    while (this.pending.has(rid)) rid = this.deps.random.int(2 ** 48);
+    let rid = 1 + this.deps.random.int(2 ** 48 - 1); // 0 is a post's
+    while (this.pending.has(rid)) rid = 1 + this.deps.random.int(2 ** 48 - 1);
     const entry: Pending = { rid, node, done, settled: false, group: undefined };
     this.pending.set(rid, entry);
     this.enqueue(entry, [rid, p, cmd], Math.ceil(timeoutMs / timeoutStepMs) * timeoutStepMs);
+  }
+
+  /**
+   * Sends `cmd` with no answer wanted: request id 0, which the host runs and does not answer
+   * (host.ts `routeMany`). For a replication delta beyond the write's quorum — a replica that
+   * misses it is repaired later by read repair or anti-entropy, as one that missed an answered
+   * delta would be. Nothing is reported: a refusal by the transport is dropped with the batch.
+   */
+  post(node: string, p: number, cmd: VnodeCommand): void {
+    if (this.replyRef === undefined) return;
+    this.stats.posts++;
+    this.outboxes.room(node, estimateBytes(cmd) + 24, undefined).items.push([0, p, cmd]);
   }
 
   private enqueue(entry: Pending, item: MuxItem, timeoutMs: number): void {

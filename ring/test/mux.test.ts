@@ -102,3 +102,19 @@ t.test('stopping the mux ends outstanding calls and refuses new ones', async (t)
   await t.rejects(call(s.mux, get('b')), MuxRefusedError);
   s.stop();
 });
+
+t.test('a post travels in the batch with id 0 and nothing waits for it; a stray answer to it is dropped', async (t) => {
+  const s = setup(echo);
+  s.mux.post('n1', 0, get('posted'));
+  const r = await call(s.mux, get('asked'));
+  t.match(r, { ok: true, key: 'asked' });
+  t.equal(s.batches.length, 1, 'the post and the call share the batch');
+  t.same(s.batches[0]!.items.map(([rid, , cmd]) => [rid, (cmd as { key: string }).key]), [[0, 'posted'], [s.batches[0]!.items[1]![0], 'asked']]);
+  t.not(s.batches[0]!.items[1]![0], 0, "a call's id is never 0");
+  t.equal(s.mux.outstanding, 0);
+  t.match(s.mux.stats, { posts: 1, calls: 1, stale: 1 }, "the scripted host's answer to id 0 counts as stale");
+  s.stop();
+  const unbound = new HostMux({ self: 'n1', clock: systemOf(s.root).clock, random: systemOf(s.root).random, root: s.root });
+  unbound.post('n1', 0, get('x'));
+  t.equal(unbound.stats.posts, 0, 'a post before the reply actor is bound is dropped');
+});

@@ -6,7 +6,8 @@ import t from 'tap';
 import { simTest, type Sim } from '@shoal/sim';
 import { DeletedError, IncompleteCoverageError, InvalidKeyError, InvalidOperationError, NoQuorumError, QuorumTimeoutError, StageError, UnknownBucketError, RingError, keyPartition, type RingService } from '@shoal/ring';
 import { dispatch, refFromJSON, spawn, systemOf } from '@shoal/actors';
-import { hostPath, managerPath, noTransfers, ringToData } from '@shoal/ring';
+import { coordinatorOf, hostPath, managerPath, noTransfers, ringToData } from '@shoal/ring';
+import { record } from '@shoal/crdt';
 import { SimCluster } from './sim-harness.js';
 
 async function cluster(sim: Sim, n: number, opts: ConstructorParameters<typeof SimCluster>[2] = {}): Promise<SimCluster> {
@@ -101,6 +102,10 @@ t.test('command batches from a peer: each item answered by id, malformed ones re
     const c = await cluster(sim, 2);
     await sim.settle(c.service('n1').putJson('scratch', 'a', { x: 1 }));
     const p = keyPartition(c.service('n1').view.ring!, 'scratch', 'a');
+    // A record for key b, made on n2 and posted to n1 below (request id 0: run, never answered).
+    await sim.settle(c.service('n2').putJson('scratch', 'b-source', { y: 1 }));
+    const pb = keyPartition(c.service('n1').view.ring!, 'scratch', 'b');
+    const bBytes = record.encode((await sim.settle(c.service('n2').get('scratch', 'b-source'))).record!);
     const got: unknown[] = [];
     const collector = spawn(c.node('n2').root!, (s: undefined, msg: unknown) => {
       got.push(msg);
@@ -122,6 +127,9 @@ t.test('command batches from a peer: each item answered by id, malformed ones re
         [5, p],
         [6, p, null],
         [7, p, { c: 'write', bucket: 'scratch', key: 'a', op: { kind: 'update', ops: { value: { set: 2 } } }, w: 2, n: 3, timeoutMs: 1_000, deadline }],
+        [0, pb, { c: 'merge', bucket: 'scratch', key: 'b', bytes: bBytes, deadline }],
+        [8, p, { c: 'write', bucket: 'scratch', key: 'a', op: { kind: 'update', ops: { value: { set: 3 } } }, w: 2, n: 3, timeoutMs: 1_000, deadline, origin: 9 }],
+        [9, p, { c: 'write', bucket: 'scratch', key: 'c', op: { kind: 'update', ops: { value: { set: 4 } } }, w: 2, n: 3, timeoutMs: 1_000, deadline, origin: 'n9' }],
       ],
     }, collector);
     await sim.runFor(500);
@@ -131,17 +139,48 @@ t.test('command batches from a peer: each item answered by id, malformed ones re
       t.equal(m.t, 'replies');
       for (const [rid, r] of m.items) answers.set(rid, r);
     }
-    t.same([...answers.keys()].sort(), [1, 2, 3, 4, 6, 7], 'an answer per item that has an id and a command; none for the rest');
+    t.same([...answers.keys()].sort(), [1, 2, 3, 4, 6, 7, 8, 9], 'an answer per item that has a non-zero id and a command; none for the rest');
     t.equal(answers.get(1)!.ok, true);
     t.match(answers.get(2), { ok: false, code: 'invalid-key' });
     t.match(answers.get(3), { ok: false, code: 'invalid-operation' }, 'folds are not batched');
     t.match(answers.get(4), { ok: false, code: 'invalid-operation' });
     t.match(answers.get(6), { ok: false, code: 'invalid-operation' });
     t.match(answers.get(7), { ok: true, acks: 2 }, 'a batched write is coordinated and acknowledged');
+    t.match(answers.get(8), { ok: false, code: 'invalid-operation', message: /origin/ }, 'an origin that is not a node name is refused');
+    t.match(answers.get(9), { ok: true, acks: 2 }, 'an origin that is no replica of the key changes nothing');
+    t.notOk('delta' in answers.get(9)!, 'its answer carries no delta');
+    t.match(await sim.settle(c.service('n1').get('scratch', 'b', { r: 1 })), { found: true, value: { value: { y: 1 } } }, 'the posted merge was applied');
     t.same(await sim.settle(c.service('n2').getJson('scratch', 'a')), 2, 'the write is readable, and the host still serves');
     t.ok(c.service('n1').status().requests.replyBatchesOut > 0, 'n1 counts the reply batches it sent');
     t.match(c.service('n2').status().requests, { outstanding: 0, timeouts: 0, down: 0 }, "n2's calls all ended by their replies");
     t.ok(c.service('n2').status().requests.calls > 0 && c.service('n2').status().requests.batchesOut > 0);
+  });
+});
+
+t.test("a write through a replica that does not coordinate: the coordinator answers with the delta, the third replica gets it posted", async (t) => {
+  await simTest(t, 'asker copy', { seeds: [4] }, async (sim, t) => {
+    const c = await cluster(sim, 3);
+    const s1 = c.service('n1');
+    const ring = s1.view.ring!;
+    const keys = Array.from({ length: 60 }, (_, i) => `w${i}`).filter((k) => coordinatorOf(s1.view.route(keyPartition(ring, 'scratch', k))!)!.node === 'n2').slice(0, 5);
+    t.equal(keys.length, 5);
+    await sim.runFor(1_000);
+    const before = { n1: { ...s1.status().requests }, n2: { ...c.service('n2').status().requests }, n3: { ...c.service('n3').status().requests } };
+    for (const k of keys) {
+      const r = await sim.settle(s1.putJson('scratch', k, k));
+      t.equal(r.acks, 2);
+      const p = keyPartition(ring, 'scratch', k);
+      t.ok(c.stored('n1', p, 'scratch', k), "n1 holds its own copy once the write is acknowledged");
+      t.ok(c.stored('n2', p, 'scratch', k), 'so does the coordinator');
+    }
+    const after = { n1: s1.status().requests, n2: c.service('n2').status().requests, n3: c.service('n3').status().requests };
+    t.equal(after.n1.calls - before.n1.calls, 5, 'n1: one call per write (the forward)');
+    t.equal(after.n2.calls - before.n2.calls, 0, 'n2 asked nobody');
+    t.equal(after.n2.posts - before.n2.posts, 5, 'n2 posted one merge per write, to n3');
+    await sim.runFor(200);
+    for (const k of keys) t.ok(c.stored('n3', keyPartition(ring, 'scratch', k), 'scratch', k), `n3 has ${k}`);
+    t.equal(after.n3.calls - before.n3.calls, 0);
+    for (const k of keys) t.equal(await sim.settle(c.service('n3').getJson('scratch', k)), k);
   });
 });
 
