@@ -48,13 +48,17 @@ export function keyHash(skey: string, bytes: Uint8Array): number {
 export class HashTree {
   /** Segment sums. */
   readonly segments: Uint32Array;
-  /** Per segment: key → hash. */
-  private readonly keys: Map<string, number>[];
+  /**
+   * Per segment: key → hash; a segment's map exists only while it holds keys (an empty map is
+   * ~200 B, and a node holds a tree per vnode: 64 vnodes × 256 segments of empty maps were
+   * 3 MB of an idle node's heap, and objects every major GC traced).
+   */
+  private readonly keys: (Map<string, number> | undefined)[];
   private count = 0;
 
   constructor(readonly segmentCount: number = aaeSegments) {
     this.segments = new Uint32Array(segmentCount);
-    this.keys = Array.from({ length: segmentCount }, () => new Map<string, number>());
+    this.keys = new Array<Map<string, number> | undefined>(segmentCount).fill(undefined);
   }
 
   get size(): number {
@@ -64,16 +68,19 @@ export class HashTree {
   /** Sets (or with `hash` undefined, removes) a key's hash. */
   set(skey: string, hash: number | undefined): void {
     const s = segmentOf(skey, this.segmentCount);
-    const map = this.keys[s]!;
-    const old = map.get(skey);
+    let map = this.keys[s];
+    const old = map?.get(skey);
     if (old === hash) return;
     let sum = this.segments[s]!;
     if (old !== undefined) {
       sum = (sum - old) >>> 0;
       this.count--;
     }
-    if (hash === undefined) map.delete(skey);
-    else {
+    if (hash === undefined) {
+      map!.delete(skey); // old !== undefined here, so the map exists
+      if (map!.size === 0) this.keys[s] = undefined;
+    } else {
+      if (map === undefined) this.keys[s] = map = new Map();
       map.set(skey, hash);
       sum = (sum + hash) >>> 0;
       this.count++;
@@ -82,7 +89,7 @@ export class HashTree {
   }
 
   get(skey: string): number | undefined {
-    return this.keys[segmentOf(skey, this.segmentCount)]!.get(skey);
+    return this.keys[segmentOf(skey, this.segmentCount)]?.get(skey);
   }
 
   /** Key hashes of the given segments, sorted by key. */

@@ -78,6 +78,25 @@ t.test('levels, sizes and hashes', async (t) => {
   tree.set('k', undefined);
   t.equal(tree.get('k'), undefined);
   t.equal(tree.root(), new HashTree().root(), 'empty again');
+  t.equal(tree.size, 0);
+});
+
+t.test('a segment holds a map only while it has keys; emptied segments give theirs back', async (t) => {
+  const tree = new HashTree(16);
+  const maps = (): number => (tree as unknown as { keys: (Map<string, number> | undefined)[] }).keys.filter((m) => m !== undefined).length;
+  t.equal(maps(), 0, 'a new tree allocates no segment maps');
+  const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+  for (const [i, k] of keys.entries()) tree.set(k, i + 1);
+  const used = new Set(keys.map((k) => segmentOf(k, 16))).size;
+  t.equal(maps(), used, 'one map per segment that holds keys');
+  t.same(tree.keyHashes(Array.from({ length: 16 }, (_, s) => s)).length, 40);
+  tree.set('absent', undefined);
+  t.equal(tree.size, 40, 'removing an absent key changes nothing');
+  for (const k of keys) tree.set(k, undefined);
+  t.equal(maps(), 0);
+  t.equal(tree.size, 0);
+  t.same(Array.from(tree.segments), new Array(16).fill(0));
+  t.same(tree.keyHashes([0, 1, 2]), []);
 });
 
 t.test('record hashes are pinned: first 32 bits of SHA-1(key ‖ 0 ‖ bytes), as every node must compute them', async (t) => {
