@@ -2,7 +2,9 @@
  * `shoal agent start` runs a hypervisor agent in the foreground until SIGINT/SIGTERM (a graceful
  * SWIM leave), or until its ledger fails (exit status 1: it cannot be trusted any more).
  */
-import { AgentConfigError, AgentStartError, agentDefaults, parseLabels, parseList, startAgent, validateAgentConfig, type AgentConfigInput } from '@shoal/hypervisor-agent';
+// The agent itself is loaded only by `agent start` (as the node is by `node start`: cmd-node.ts).
+import { agentDefaults, parseLabels, parseList, validateAgentConfig, type AgentConfigInput } from '@shoal/hypervisor-agent/config';
+import { AgentConfigError, AgentStartError } from '@shoal/hypervisor-agent/errors';
 import { isLogLevel, nodeWorld } from '@shoal/runtime';
 import type { FlagSpec } from './args.js';
 import type { Command } from './command.js';
@@ -69,6 +71,7 @@ const agentStart: Command = {
     }
     let agent;
     try {
+      const { startAgent } = await import('@shoal/hypervisor-agent');
       agent = await startAgent(config, nodeWorld({ logLevel: level }));
     } catch (err) {
       if (err instanceof AgentStartError) throw new CliError(err.message);

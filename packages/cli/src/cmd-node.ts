@@ -3,7 +3,9 @@
  * `shoal node status` asks a running node about itself.
  */
 import { hostname } from 'node:os';
-import { nodeDefaults, startNode, validateNodeConfig, ConfigError } from '@shoal/cluster';
+// The node itself (@shoal/cluster: the ring, the actors, SWIM, the HTTP API, LMDB) is loaded only
+// by `node start`: every other command starts in about half the time without it.
+import { nodeDefaults, validateNodeConfig, ConfigError } from '@shoal/cluster/config';
 import type { NodeStatus } from '@shoal/api';
 import { isLogLevel, nodeWorld } from '@shoal/runtime';
 import type { FlagSpec } from './args.js';
@@ -57,6 +59,7 @@ const nodeStart: Command = {
       if (err instanceof ConfigError) throw new CliError(err.message);
       throw err;
     }
+    const { startNode } = await import('@shoal/cluster');
     const node = await startNode(config, nodeWorld({ logLevel: level }));
     const say = (line: string): void => io.err(`${line}\n`);
     if (node.created.keyFile) say(`shoal: created the cluster key ${node.created.keyFile}; give other nodes a copy as their --key-file`);
