@@ -1,5 +1,8 @@
 /**
- * The Node.js Transport: UDP datagrams (`node:dgram`) and WebSocket streams (`ws`).
+ * The Node.js Transport: UDP datagrams (`node:dgram`), and streams framed by WebSockets (`ws`,
+ * the default) or by a length prefix over plain TCP (`framing: 'tcp'`: tcp-stream.ts). `ws` is
+ * loaded at the first WebSocket listen or connect, so a process that never opens one (a SWIM
+ * member, the CLI) does not load it, nor the http and tls modules it pulls in.
  *
  * Measured here (shared/DEPENDENCIES.md): UDP on loopback drops 2.5–6 % of packets with the
  * default receive buffer and none with 4 MiB, so sockets ask for 4 MiB. `ws` has no
@@ -8,7 +11,9 @@
  * deflate is off (CPU for little gain on small binary frames); Nagle is off (ws's default).
  */
 import dgram from 'node:dgram';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type * as WsModule from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import { connectTcp, listenTcp } from './tcp-stream.js';
 import {
   ConnectError,
   StreamClosedError,
@@ -26,6 +31,10 @@ import {
 } from './transport.js';
 
 const udpBufferBytes = 4 * 1024 * 1024;
+
+/** `ws`, imported at its first use. */
+let wsModule: Promise<typeof WsModule> | undefined;
+const loadWs = (): Promise<typeof WsModule> => (wsModule ??= import('ws'));
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -92,7 +101,7 @@ class WsStream implements Stream {
   }
 
   send(frame: Uint8Array): void {
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) throw new StreamClosedError(`stream to ${this.remote} is closed`);
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) throw new StreamClosedError(`stream to ${this.remote} is closed`);
     const size = frame.byteLength;
     this.pendingBytes += size;
     this.ws.send(frame, { binary: true }, () => {
@@ -126,12 +135,13 @@ class WsStream implements Stream {
     if (!this.closed) this.closed = true;
     this.inbox.close(reason);
     // A peer that never answers the close handshake must not hold the socket forever.
-    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    if (this.ws.readyState !== this.ws.CLOSED) this.ws.terminate();
   }
 }
 
 async function listenWs(local: Address, onStream: (s: Stream) => void, opts: StreamOptions): Promise<StreamListener> {
   const { host, port } = parseAddress(local);
+  const { WebSocketServer } = await loadWs();
   const server = new WebSocketServer({ host, port, maxPayload: opts.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -159,6 +169,7 @@ async function listenWs(local: Address, onStream: (s: Stream) => void, opts: Str
 async function connectWs(remote: Address, opts: StreamOptions & { signal?: AbortSignal; timeoutMs?: number }): Promise<Stream> {
   const { host, port } = parseAddress(remote);
   const url = `ws://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const { WebSocket } = await loadWs();
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
       reject(new ConnectError(`connect to ${remote} aborted`));
@@ -193,5 +204,9 @@ async function connectWs(remote: Address, opts: StreamOptions & { signal?: Abort
 }
 
 export function nodeTransport(): Transport {
-  return { bindDatagram: bindUdp, listenStreams: listenWs, connectStream: connectWs };
+  return {
+    bindDatagram: bindUdp,
+    listenStreams: (local, onStream, opts) => (opts.framing === 'tcp' ? listenTcp(local, onStream, opts) : listenWs(local, onStream, opts)),
+    connectStream: (remote, opts) => (opts.framing === 'tcp' ? connectTcp(remote, opts) : connectWs(remote, opts)),
+  };
 }

@@ -8,8 +8,9 @@
  *   sync, handoff). Frames arrive whole and in order, or the stream closes.
  *
  * Addresses are strings `host:port` (IPv6 hosts in brackets), so they serialize, compare and key
- * maps without ceremony. The Node implementation uses UDP (`node:dgram`) and WebSockets (`ws`);
- * the simulator implements the same interfaces over a seeded simulated network.
+ * maps without ceremony. The Node implementation uses UDP (`node:dgram`) and WebSockets (`ws`) or
+ * length-prefixed TCP (`StreamOptions.framing`); the simulator implements the same interfaces
+ * over a seeded simulated network.
  */
 
 /** `host:port`, e.g. `127.0.0.1:7946` or `[::1]:7946`. */
@@ -98,6 +99,13 @@ export interface StreamListener {
 export interface StreamOptions {
   /** Frames larger than this close the stream (a limit on what a peer can make us buffer). */
   maxFrameBytes: number;
+  /**
+   * How the Node transport frames a stream on the wire: `'ws'` (WebSocket, the default: the
+   * long-lived cluster transport) or `'tcp'` (a 4-byte length before each frame: cheap to open,
+   * for short exchanges such as SWIM's push-pull; tcp-stream.ts). Both ends must agree: a
+   * listener speaks one framing. The simulator ignores it.
+   */
+  framing?: 'ws' | 'tcp';
 }
 
 export interface Transport {

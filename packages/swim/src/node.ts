@@ -29,7 +29,7 @@ import type { Member, StateCounts } from './members.js';
 import type { MemberMeta } from './messages.js';
 import { dropReasons, PacketIO, PacketTooLargeError, type DropReason } from './net.js';
 import { assertNever, emptyStats, type SwimStats } from './state.js';
-import { PushPullError, requestReply, serveOne, type ExchangeFailure } from './stream.js';
+import { PushPullError, pushPullFraming, requestReply, serveOne, type ExchangeFailure } from './stream.js';
 
 export interface SwimNodeOptions {
   world: World;
@@ -175,7 +175,7 @@ export class SwimNode {
     const local = this.endpoint.local;
     const streamAddr = bindAddr.endsWith(':0') ? local : bindAddr;
     try {
-      this.listener = await transport.listenStreams(streamAddr, (s) => this.onStream(s), { maxFrameBytes: this.io.frameBytesMax });
+      this.listener = await transport.listenStreams(streamAddr, (s) => this.onStream(s), { maxFrameBytes: this.io.frameBytesMax, framing: pushPullFraming });
     } catch (err) {
       await this.endpoint.close();
       this.endpoint = undefined;
