@@ -10,7 +10,8 @@
  * loop turn, the fixed cost is paid once per batch.
  *
  * Sending side (`HostMux.send`): a command is queued for its node with a random request id (≥ 1)
- * and a pending entry (`HostMux.post`: id 0, no entry, no answer); at the end of the turn (`clock.defer`) each node's queue leaves as
+ * and a pending entry (`HostMux.post`: id 0, no entry, no answer); at the end of the turn
+ * (`clock.defer`) each node's queue leaves as
  * `{ t: 'cmds', items: [[rid, p, cmd], …] }` (messages.ts) to that node's vnode host, with this
  * node's reply actor (`ring-replies`, `muxActor`) as the sender. A batch is cut at
  * `muxBatchItemsMax` items or `muxBatchBytesMax` estimated bytes; a command alone over the byte

@@ -13,18 +13,17 @@
 import dgram from 'node:dgram';
 import type * as WsModule from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { SocketStream } from './socket-stream.js';
 import { connectTcp, listenTcp } from './tcp-stream.js';
 import {
   ConnectError,
   StreamClosedError,
-  StreamInbox,
   formatAddress,
   parseAddress,
   type Address,
   type DatagramEndpoint,
   type DatagramHandler,
   type Stream,
-  type StreamHandlers,
   type StreamListener,
   type StreamOptions,
   type Transport,
@@ -82,46 +81,20 @@ async function bindUdp(local: Address, onDatagram: DatagramHandler): Promise<Dat
   };
 }
 
-class WsStream implements Stream {
-  private readonly inbox = new StreamInbox();
-  private pendingBytes = 0;
-  closed = false;
-
+class WsStream extends SocketStream {
   constructor(
     private readonly ws: WebSocket,
-    readonly remote: Address,
+    remote: Address,
   ) {
+    super(remote, ws);
     ws.on('message', (data) => this.inbox.frame(toBytes(data)));
     ws.on('close', (code, reason) => this.finish(`closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
     ws.on('error', (err) => this.finish(`error: ${err.message}`));
   }
 
-  attach(handlers: StreamHandlers): void {
-    this.inbox.attach(handlers);
-  }
-
   send(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) throw new StreamClosedError(`stream to ${this.remote} is closed`);
-    const size = frame.byteLength;
-    this.pendingBytes += size;
-    this.ws.send(frame, { binary: true }, () => {
-      this.pendingBytes -= size;
-      if (this.pendingBytes === 0) this.inbox.drain();
-    });
-  }
-
-  bufferedBytes(): number {
-    return this.pendingBytes;
-  }
-
-  pause(): void {
-    this.inbox.pause();
-    this.ws.pause();
-  }
-
-  resume(): void {
-    this.inbox.resume();
-    this.ws.resume();
+    this.ws.send(frame, { binary: true }, this.queued(frame.byteLength));
   }
 
   close(reason = 'closed by this side'): void {

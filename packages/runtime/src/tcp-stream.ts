@@ -16,23 +16,22 @@
  * does not travel: the peer sees "closed by the peer".
  */
 import net from 'node:net';
-import { ConnectError, StreamClosedError, StreamInbox, formatAddress, parseAddress, type Address, type Stream, type StreamHandlers, type StreamListener, type StreamOptions } from './transport.js';
+import { SocketStream } from './socket-stream.js';
+import { ConnectError, StreamClosedError, formatAddress, parseAddress, type Address, type Stream, type StreamListener, type StreamOptions } from './transport.js';
 
 const headerBytes = 4;
 
-class TcpStream implements Stream {
-  private readonly inbox = new StreamInbox();
-  private pendingBytes = 0;
+class TcpStream extends SocketStream {
   /** Bytes received and not yet framed: the chunks, and their total. */
   private chunks: Buffer[] = [];
   private buffered = 0;
-  closed = false;
 
   constructor(
     private readonly socket: net.Socket,
-    readonly remote: Address,
+    remote: Address,
     private readonly maxFrameBytes: number,
   ) {
+    super(remote, socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => this.finish('closed by the peer'));
@@ -40,38 +39,15 @@ class TcpStream implements Stream {
     socket.on('error', (err) => this.finish(`error: ${err.message}`));
   }
 
-  attach(handlers: StreamHandlers): void {
-    this.inbox.attach(handlers);
-  }
-
   send(frame: Uint8Array): void {
     if (this.closed || this.socket.destroyed) throw new StreamClosedError(`stream to ${this.remote} is closed`);
-    const size = frame.byteLength;
     const header = Buffer.allocUnsafe(headerBytes);
-    header.writeUInt32BE(size, 0);
-    this.pendingBytes += size;
+    header.writeUInt32BE(frame.byteLength, 0);
     // One writev for header and frame, no copy of the frame.
     this.socket.cork();
     this.socket.write(header);
-    this.socket.write(frame, () => {
-      this.pendingBytes -= size;
-      if (this.pendingBytes === 0) this.inbox.drain();
-    });
+    this.socket.write(frame, this.queued(frame.byteLength));
     this.socket.uncork();
-  }
-
-  bufferedBytes(): number {
-    return this.pendingBytes;
-  }
-
-  pause(): void {
-    this.inbox.pause();
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.inbox.resume();
-    this.socket.resume();
   }
 
   close(reason = 'closed by this side'): void {
