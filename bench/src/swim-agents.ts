@@ -287,3 +287,44 @@ export function serfSystem(keyBase64: string): AgentSystem {
     },
   };
 }
+
+// ---- the start-up floor --------------------------------------------------------------------
+
+/**
+ * What a bare Node process does before a member could: start, bind a UDP socket on 127.0.0.1,
+ * say `ready`. Nothing of Shoal is loaded; it exits at the end of stdin or on SIGTERM.
+ */
+const bareMemberScript = [
+  "const s = require('node:dgram').createSocket('udp4');",
+  "s.bind(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));",
+  "process.stdin.on('end', () => process.exit(0)).resume();",
+].join(' ');
+
+/**
+ * Spawns `count` bare Node processes at once (same flags as the Shoal members) and returns the ms
+ * from the spawn until the last one is ready: the part of a spawned cold start that any Node.js
+ * member pays before its first packet, on this machine's cores. Every process is ended by its PID.
+ */
+export async function bareNodeReadyMs(count: number, basePort: number, nodeFlags: readonly string[]): Promise<number> {
+  const children: ChildProcess[] = [];
+  try {
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => {
+        const child = spawn(process.execPath, [...nodeFlags, '-e', bareMemberScript, String(basePort + i)], { stdio: ['pipe', 'pipe', 'ignore'] });
+        children.push(child);
+        return new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('a bare Node process did not start within 30 s')), 30_000);
+          child.stdout!.once('data', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`a bare Node process exited with ${code} before it was ready`)));
+        });
+      }),
+    );
+    return performance.now() - t0;
+  } finally {
+    await Promise.all(children.map((c) => endChild(c, 'SIGTERM', 3_000)));
+  }
+}

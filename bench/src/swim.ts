@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- swim [--quick] [--sizes 5,10,20,50] [--reps 3]`: Shoal's SWIM processes
+ * `npm run bench -- swim [--quick] [--sizes 5,10,20,50] [--reps 3] [--node-flags "F …"] [--no-serf]`:
+ * Shoal's SWIM processes
  * beside HashiCorp Serf agents (Debian package `serf`, installed with apt-get if missing) on
  * 127.0.0.1, the same timings on both sides (Serf's `-profile=lan` is memberlist's LAN config,
  * which is Shoal's `lan` preset) and both encrypting with AES-256-GCM.
@@ -12,6 +13,9 @@
  * - kill -9 of one member, after 5 s of quiet; time until every other lists it failed (Shoal: dead);
  * - graceful leave of one member; time until every other lists it left;
  * - one new member, already up, told to join; time until every agent lists it alive;
+ * - the start-up floor (Shoal's side only): N − 1 bare Node processes with the members' flags,
+ *   spawned at once, each binding a UDP socket; time until all are ready. What any Node.js member
+ *   pays on these cores before its first packet, beside Serf's whole cold start;
  * - idle, in the first repetition: CPU per member over `idleMs` after 5 s of quiet (from
  *   /proc/PID/stat) and resident memory (VmRSS), medians over the members.
  * States are polled every `pollMs` (50 ms; 100 ms at N = 50) from every agent: Shoal's
@@ -31,10 +35,12 @@ import path from 'node:path';
 import { Keyring, formatKeyringFile } from '@shoal/wire';
 import { sleep } from './procs.js';
 import type { Row } from './report.js';
-import { serfAvailable, serfSystem, shoalSystem, type Agent, type AgentSystem, type State } from './swim-agents.js';
+import { bareNodeReadyMs, serfAvailable, serfSystem, shoalSystem, type Agent, type AgentSystem, type State } from './swim-agents.js';
 
 interface Figures {
   coldSpawnMs: number[];
+  /** Shoal only: N − 1 bare Node processes spawned at once, until all are ready (the start-up floor). */
+  bareSpawnMs: number[];
   coldJoinMs: number[];
   killMs: number[];
   leaveMs: number[];
@@ -52,7 +58,7 @@ const settleMs = 5000;
  * peak speed. Measured here on idle 5-member clusters: RSS ≈ 50 MiB and 0.2 % CPU with it,
  * ≈ 59 MiB and 0.3 % with default flags, start-up about the same (0.14 vs 0.15 s of CPU).
  */
-const shoalNodeFlags = ['--lite-mode'];
+const defaultNodeFlags = ['--lite-mode'];
 
 function median(xs: readonly number[]): number {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -182,14 +188,16 @@ function option(args: readonly string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function measure(system: AgentSystem, n: number, reps: number, idleMs: number, portBase: number, progress: (m: string) => void): Promise<Figures> {
-  const f: Figures = { coldSpawnMs: [], coldJoinMs: [], killMs: [], leaveMs: [], joinOneMs: [], idleCpuPct: [], idleRssMiB: [] };
+/** `nodeFlags`: for Shoal, the members' Node flags, so each repetition also measures the start-up floor. */
+async function measure(system: AgentSystem, n: number, reps: number, idleMs: number, portBase: number, progress: (m: string) => void, nodeFlags?: readonly string[]): Promise<Figures> {
+  const f: Figures = { coldSpawnMs: [], bareSpawnMs: [], coldJoinMs: [], killMs: [], leaveMs: [], joinOneMs: [], idleCpuPct: [], idleRssMiB: [] };
   const pollMs = n >= 50 ? 100 : 50;
   for (let r = 0; r < reps; r++) {
     const base = portBase + (r % 4) * 120;
     await lifecycle(system, n, base, pollMs, f, r === 0 ? idleMs : 0);
     f.coldJoinMs.push(await coldJoined(system, n, base + 60, pollMs));
-    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.at(-1)?.toFixed(0)} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)} ms`);
+    if (nodeFlags) f.bareSpawnMs.push(await bareNodeReadyMs(n - 1, base + 60, nodeFlags));
+    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.at(-1)?.toFixed(0)} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)}${nodeFlags ? ` bare-node spawn ${f.bareSpawnMs.at(-1)?.toFixed(0)}` : ''} ms`);
   }
   return f;
 }
@@ -200,7 +208,10 @@ export async function runSwim(opts: { args: string[]; progress(msg: string): voi
   const sizes = (option(args, '--sizes') ?? (quick ? '5,10' : '5,10,20,50')).split(',').map(Number);
   const reps = Number(option(args, '--reps') ?? (quick ? 1 : 3));
   const idleMs = quick ? 5000 : 15_000;
-  const serfVersion = ensureSerf(progress);
+  // --node-flags "" runs the members with Node's defaults; --no-serf measures Shoal alone (experiments).
+  const flagsArg = option(args, '--node-flags');
+  const shoalNodeFlags = flagsArg === undefined ? defaultNodeFlags : flagsArg.split(' ').filter((f) => f !== '');
+  const serfVersion = args.includes('--no-serf') ? undefined : ensureSerf(progress);
   const dir = mkdtempSync(path.join(tmpdir(), 'shoal-bench-swim-'));
   const key = randomBytes(32);
   const keyFile = path.join(dir, 'cluster.key');
@@ -209,7 +220,7 @@ export async function runSwim(opts: { args: string[]; progress(msg: string): voi
   const rows: Row[] = [];
   try {
     for (const n of sizes) {
-      const shoal = await measure(shoalSystem(keyFile, shoalNodeFlags), n, reps, idleMs, 24_000, progress);
+      const shoal = await measure(shoalSystem(keyFile, shoalNodeFlags), n, reps, idleMs, 24_000, progress, shoalNodeFlags);
       const serf = serfVersion ? await measure(serfSystem(key.toString('base64')), n, reps, idleMs, 30_000, progress) : undefined;
       rows.push(...rowsFor(n, shoal, serf, serfVersion ?? 'serf (unavailable)'));
     }
@@ -243,6 +254,7 @@ function rowsFor(n: number, shoal: Figures, serf: Figures | undefined, serfName:
   };
   return [
     row('cold start (spawn), all see all', median(shoal.coldSpawnMs) / 1000, s(serf?.coldSpawnMs), 's', '<= serf', noteOf(shoal.coldSpawnMs, serf?.coldSpawnMs)),
+    row('start-up floor: N-1 bare Node processes spawned, all ready', median(shoal.bareSpawnMs) / 1000, s(serf?.coldSpawnMs), 's', '-', `baseline: serf's whole spawned cold start; the floor is ${((median(shoal.bareSpawnMs) / median(shoal.coldSpawnMs)) * 100).toFixed(0)} % of shoal's${shoal.bareSpawnMs.length > 1 ? `; floor ${range(shoal.bareSpawnMs)}` : ''}`),
     row('cold start (join cmd), all see all', median(shoal.coldJoinMs) / 1000, s(serf?.coldJoinMs), 's', '<= serf', noteOf(shoal.coldJoinMs, serf?.coldJoinMs)),
     row('kill -9, all see failed', median(shoal.killMs) / 1000, s(serf?.killMs), 's', '<= serf', noteOf(shoal.killMs, serf?.killMs)),
     row('graceful leave, all see left', median(shoal.leaveMs) / 1000, s(serf?.leaveMs), 's', '<= serf', noteOf(shoal.leaveMs, serf?.leaveMs)),
