@@ -14,8 +14,8 @@
  * fail at once). Core nodes find the agent the same way, by the `cluster` address it gossips.
  */
 import { ActorNet, start as startActors, systemOf, type ActorRef, type ActorSystem } from '@shoal/actors';
-import { adminTokenAuthenticator, buildApi, type ApiMetrics, type ApiRoutes } from '@shoal/api';
-import { files, formatAddress, type Logger, type Storage, type World } from '@shoal/runtime';
+import { adminTokenAuthenticator, buildApi, listenApi, type ApiMetrics, type ApiRoutes } from '@shoal/api';
+import { DamagedRecordError, files, formatAddress, type Logger, type Storage, type World } from '@shoal/runtime';
 import { SwimNode, swimConfig, type MemberEvent, type MemberMeta } from '@shoal/swim';
 import { parseKeyringFile, type HypervisorRecord, type Keyring } from '@shoal/wire';
 import { spawnHypervisorActor } from './actor.js';
@@ -65,13 +65,26 @@ interface Identity {
   createdAt: string;
 }
 
+function isIdentity(x: unknown): x is Identity {
+  return typeof x === 'object' && x !== null && typeof (x as Identity).name === 'string' && typeof (x as Identity).cluster === 'string';
+}
+
+/** A data directory belongs to one agent. A damaged identity record stops the start and stays as it is. */
 async function checkIdentity(storage: Storage, config: AgentConfig, wallMs: number): Promise<void> {
-  const store = storage.store<Identity>('agent');
-  const identity = store.get(['identity']);
+  const store = storage.store<unknown>('agent');
+  const db = files.resolve(config.dataDir, 'db');
+  let identity: unknown;
+  try {
+    identity = store.get(['identity']);
+  } catch (err) {
+    if (err instanceof DamagedRecordError) throw new AgentStartError(`storage ${db}: the agent's identity record is damaged (${err.message}); restore the data directory from a backup`);
+    throw err;
+  }
   if (identity === undefined) {
     await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
     return;
   }
+  if (!isIdentity(identity)) throw new AgentStartError(`storage ${db}: the agent's identity record is not valid (expected a name and a cluster); restore the data directory from a backup`);
   if (identity.name !== config.name || identity.cluster !== config.cluster) {
     throw new AgentStartError(`data directory ${config.dataDir} belongs to agent ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name}, or use another --data`);
   }
@@ -155,7 +168,7 @@ async function openLocal(config: AgentConfig, world: World, log: Logger, opts: A
 async function serveMetrics(config: AgentConfig, world: World, log: Logger, metrics: ApiMetrics, undo: Undo): Promise<string | undefined> {
   if (config.metricsPort === undefined) return undefined;
   const api = buildApi({ auth: adminTokenAuthenticator([]), metrics, logger: log.child({ component: 'metrics' }), clock: world.clock, routes: [healthRoutes(config.name)] });
-  await api.listen({ host: config.host, port: config.metricsPort });
+  await listenApi(api, config.host, config.metricsPort);
   undo.push(() => api.close());
   const bound = api.server.address();
   return formatAddress(config.host, typeof bound === 'object' && bound ? bound.port : config.metricsPort);

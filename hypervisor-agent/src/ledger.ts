@@ -29,7 +29,7 @@
  * least every `expiryCheckMaxMs`, so wall-clock jumps are noticed) and runs the core's `expire`.
  */
 import { validate, reservationSchema, type MemoryFigures } from '@shoal/wire';
-import type { BatchOp, Clock, Logger, Storage, Store, Timer } from '@shoal/runtime';
+import type { BatchOp, Clock, DamagedRecordError, Logger, Storage, Store, Timer } from '@shoal/runtime';
 import { silentLogger } from '@shoal/runtime';
 import { AgentStartError, LedgerClosedError, LedgerStorageError } from './errors.js';
 import { limits } from './limits.js';
@@ -94,7 +94,11 @@ export class DurableLedger {
   static async open(opts: DurableLedgerOptions): Promise<DurableLedger> {
     const store = opts.storage.store<LedgerEntry>(opts.storeName ?? 'ledger');
     const entries: LedgerEntry[] = [];
-    for (const { key, value } of store.range({ start: ['r'], end: ['s'] })) {
+    // A damaged record stops the start (and stays on disk): a ledger missing a grant could grant its memory twice.
+    const damaged = (err: DamagedRecordError): never => {
+      throw new AgentStartError(`ledger record ${JSON.stringify(err.key)} is unreadable (${err.message}); the ledger cannot be trusted`);
+    };
+    for (const { key, value } of store.range({ start: ['r'], end: ['s'], onDamaged: damaged })) {
       const checked = validate(reservationSchema, value);
       if (!checked.ok || key[1] !== checked.value.vmId) {
         throw new AgentStartError(`ledger record ${JSON.stringify(key)} is unreadable (${checked.ok ? 'key and id differ' : checked.reason}); the ledger cannot be trusted`);

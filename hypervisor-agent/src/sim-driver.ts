@@ -21,8 +21,8 @@
  * DriverError('busy'). Every state change is written (awaited) before it is announced.
  */
 import { sleep, type Clock, type Logger, type Storage, type Store } from '@shoal/runtime';
-import type { Zone, ZoneSnapshot, ZoneSpec, ZoneState } from '@shoal/wire';
-import { DriverError } from './errors.js';
+import { validate, zoneSchema, type Zone, type ZoneSnapshot, type ZoneSpec, type ZoneState } from '@shoal/wire';
+import { AgentStartError, DriverError } from './errors.js';
 import { ZoneEvents, type CallOptions, type HostFacts, type Hypervisor, type MetadataChange, type ZoneListener, type ZoneUpdate } from './hypervisor.js';
 import { limits } from './limits.js';
 
@@ -106,7 +106,15 @@ export class SimHypervisor implements Hypervisor {
     const store = opts.storage.store<Zone>(opts.storeName ?? 'zones');
     const driver = new SimHypervisor(opts, store);
     const fixes: Promise<void>[] = [];
-    for (const { value } of store.range({ start: ['z'], end: ['z\u0020'] })) {
+    // A zone record that is damaged or not a zone stops the start and stays on disk: the ledger
+    // reconciles with this list, and a zone missing from it would have its memory released.
+    const unreadable = (key: unknown, why: string): never => {
+      throw new AgentStartError(`sim zone record ${JSON.stringify(key)} is unreadable (${why}); restore the data directory from a backup`);
+    };
+    for (const { key, value: stored } of store.range({ start: ['z'], end: ['z\u0020'], onDamaged: (err) => unreadable(err.key, err.message) })) {
+      const checked = validate(zoneSchema, stored);
+      if (!checked.ok) unreadable(key, checked.reason);
+      const value = stored;
       const settled = transitional[value.state];
       const zone = settled ? { ...value, state: settled } : value;
       driver.zones.set(zone.uuid, zone);

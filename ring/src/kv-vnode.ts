@@ -32,7 +32,7 @@
  * every write, built from storage in bounded steps after start (`backgroundStep`).
  */
 import { hlc as hlcOps, record, type EntityRecord, type Hlc, RecordDeletedError, type Plain } from '@shoal/crdt';
-import type { BatchOp, Clock, Key, Logger, Storage, Store } from '@shoal/runtime';
+import { DamagedRecordError, type BatchOp, type Clock, type Key, type Logger, type Storage, type Store } from '@shoal/runtime';
 import type { BucketRegistry, BucketSpec } from './buckets.js';
 import { matches, type Filter, type PermitHooks } from './filter.js';
 import { HashTree, keyHash } from './hashtree.js';
@@ -88,6 +88,10 @@ type Mode = 'active' | 'dropping' | 'dropped';
 
 const resolved = Promise.resolve();
 
+function isFailure(x: Uint8Array | undefined | Failure): x is Failure {
+  return x !== undefined && !(x instanceof Uint8Array);
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -114,6 +118,8 @@ export class KvVnode implements VnodeBehaviour {
   private dirty: Map<string, number> | undefined;
   private dirtyVersion = 0;
   private epoch: number;
+  /** Stored records found damaged (logged each time). */
+  damagedSeen = 0;
 
   constructor(
     readonly partition: number,
@@ -140,6 +146,33 @@ export class KvVnode implements VnodeBehaviour {
     if (o) return o.bytes;
     const v = this.env.data.get([this.partition, bucket, key]);
     return v instanceof Uint8Array ? v : undefined;
+  }
+
+  /**
+   * A stored record that does not decode (damage on disk: storage.ts) is logged and counted, and
+   * answered as a failure for that key; it is never overwritten or dropped from here, so an
+   * operator can inspect it. Scans skip it.
+   */
+  private damaged(err: DamagedRecordError, where: string): Failure {
+    this.damagedSeen++;
+    this.env.log.error('damaged record', { partition: this.partition, key: err.key, where, err: err.message });
+    return failure('refused', `${err.message} on node ${this.env.self}; it is left as it is for inspection`);
+  }
+
+  /** The bytes of a key, or the failure that its stored record is damaged. */
+  private readChecked(bucket: string, key: string, where: string): Uint8Array | undefined | Failure {
+    try {
+      return this.read(bucket, key);
+    } catch (err) {
+      if (err instanceof DamagedRecordError) return this.damaged(err, where);
+      throw err;
+    }
+  }
+
+  /** A key's bytes for a peer's repair (null: none here, or damaged: logged). */
+  private bytesOrNull(bucket: string, key: string): Uint8Array | null {
+    const bytes = this.readChecked(bucket, key, 'aae-fetch');
+    return bytes === undefined || isFailure(bytes) ? null : bytes;
   }
 
   private decode(spec: BucketSpec, bytes: Uint8Array, where: string): EntityRecord | undefined {
@@ -205,7 +238,8 @@ export class KvVnode implements VnodeBehaviour {
     if (!spec) return Promise.resolve(failure('unknown-bucket', `node ${this.env.self} has no bucket ${JSON.stringify(bucket)}`));
     const inc = this.decode(spec, incoming, 'incoming');
     if (!inc) return Promise.resolve(failure('invalid-operation', `the record for ${bucket}/${key} could not be decoded`));
-    const curBytes = this.read(bucket, key);
+    const curBytes = this.readChecked(bucket, key, 'merge');
+    if (isFailure(curBytes)) return Promise.resolve(curBytes);
     const cur = curBytes ? this.decode(spec, curBytes, 'local') : undefined;
     let merged: EntityRecord;
     try {
@@ -234,7 +268,8 @@ export class KvVnode implements VnodeBehaviour {
    */
   readNow(bucket: string, key: string): ReadReply {
     if (this.mode !== 'active') return { ok: true, bytes: null, absent: true };
-    return { ok: true, bytes: this.read(bucket, key) ?? null };
+    const bytes = this.readChecked(bucket, key, 'get');
+    return isFailure(bytes) ? bytes : { ok: true, bytes: bytes ?? null };
   }
 
   // ── commands ─────────────────────────────────────────────────────────────
@@ -261,7 +296,7 @@ export class KvVnode implements VnodeBehaviour {
       case 'aae-keys':
         return reply({ ok: true, keys: this.tree.keyHashes(cmd.segments) });
       case 'aae-fetch':
-        return reply({ ok: true, records: cmd.skeys.map((sk) => [sk, this.mode === 'active' ? (this.read(...splitSkey(sk)) ?? null) : null]) });
+        return reply({ ok: true, records: cmd.skeys.map((sk) => [sk, this.mode === 'active' ? this.bytesOrNull(...splitSkey(sk)) : null]) });
       case 'reap-check':
         return reply({ ok: true, held: cmd.keys.filter(([sk, h]) => this.tombs.get(sk)?.hash === h && !this.overlay.has(sk)).map(([sk]) => sk) });
       case 'reap':
@@ -273,7 +308,8 @@ export class KvVnode implements VnodeBehaviour {
     if (this.mode !== 'active') return reply(failure('refused', `partition ${this.partition} is being handed off from ${this.env.self}`));
     const spec = this.env.buckets.tryResolve(bucket);
     if (!spec) return reply(failure('unknown-bucket', `there is no bucket ${JSON.stringify(bucket)}`));
-    const curBytes = this.read(bucket, key);
+    const curBytes = this.readChecked(bucket, key, 'write');
+    if (isFailure(curBytes)) return reply(curBytes);
     const cur = (curBytes && this.decode(spec, curBytes, 'local')) || record.empty(spec.schema);
     let result: { record: EntityRecord; delta: EntityRecord };
     try {
@@ -311,7 +347,7 @@ export class KvVnode implements VnodeBehaviour {
     let scanned = 0;
     let bytes = 0;
     let previous: string | null = after;
-    for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1 })) {
+    for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1, onDamaged: (err) => void this.damaged(err, 'fold') })) {
       const key = k[2];
       if (typeof key !== 'string' || k[1] !== bucket || key === after || !(value instanceof Uint8Array)) continue;
       scanned++;
@@ -382,7 +418,7 @@ export class KvVnode implements VnodeBehaviour {
     const max = this.env.buildRecordsPerStep;
     let seen = 0;
     let last: Key | null = null;
-    for (const { key: k, value } of this.env.data.range({ start: this.buildAfter ?? [p, ''], end: [p + 1], limit: max + 1 })) {
+    for (const { key: k, value } of this.env.data.range({ start: this.buildAfter ?? [p, ''], end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'build') })) {
       if (this.buildAfter && k.length === this.buildAfter.length && k.every((x, i) => x === this.buildAfter![i])) continue;
       if (typeof k[1] !== 'string' || typeof k[2] !== 'string' || !(value instanceof Uint8Array)) continue;
       last = k;

@@ -154,14 +154,42 @@ export function writerBaseOf(node: string): string {
   return Buffer.byteLength(node) <= 96 ? node : `#${createHash('sha256').update(node).digest('base64url').slice(0, 22)}`;
 }
 
+/** A change as stored: the fields its kind needs, node names as strings. */
+function isStagedChange(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Record<string, unknown>;
+  if (typeof c['node'] !== 'string') return false;
+  switch (c['kind']) {
+    case 'join':
+      return typeof c['weight'] === 'number' && Number.isSafeInteger(c['weight']);
+    case 'leave':
+    case 'remove':
+      return true;
+    case 'replace':
+      return typeof c['replacement'] === 'string';
+    default:
+      return false;
+  }
+}
+
+/** The stored staged changes; a record of the wrong shape stops the start (it is left as it is). */
+function loadStaged(store: Store<unknown>): Staged {
+  const staged = store.get(['staged']);
+  if (staged === undefined) return nothingStaged;
+  const changes = typeof staged === 'object' && staged !== null ? (staged as { changes?: unknown }).changes : undefined;
+  if (!Array.isArray(changes) || !changes.every(isStagedChange)) throw new RingConfigError('the stored staged changes (store ring.cluster, key ["staged"]) are not valid');
+  return staged as Staged;
+}
+
 function loadState(store: Store<unknown>, clusterName: string): ClusterState {
-  const saved = store.get(['ring']) as { ring?: unknown; transfers?: unknown } | undefined;
-  const staged = (store.get(['staged']) as Staged | undefined) ?? nothingStaged;
-  if (!saved) return { ...emptyClusterState, staged };
-  const made = ringFromPeer(saved.ring);
+  const saved = store.get(['ring']);
+  const staged = loadStaged(store);
+  if (saved === undefined) return { ...emptyClusterState, staged };
+  if (typeof saved !== 'object' || saved === null) throw new RingConfigError('the stored ring (store ring.cluster, key ["ring"]) is not valid: not an object');
+  const made = ringFromPeer((saved as { ring?: unknown }).ring);
   if ('reason' in made) throw new RingConfigError(`the stored ring is not valid: ${made.reason}`);
   if (made.ring.clusterName !== clusterName) throw new RingConfigError(`this node's data belongs to cluster ${made.ring.clusterName}, not ${clusterName}`);
-  return { ...emptyClusterState, ring: made.ring, transfers: transfersFromPeer(saved.transfers, made.ring), staged };
+  return { ...emptyClusterState, ring: made.ring, transfers: transfersFromPeer((saved as { transfers?: unknown }).transfers, made.ring), staged };
 }
 
 function summary(ring: Ring, isUp: (n: string) => boolean): RingSummary {

@@ -10,10 +10,13 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
+  | 'uri_too_long'
   | 'unsupported_media_type'
   | 'too_many_requests'
+  | 'headers_too_large'
   | 'internal'
   | 'unavailable'
   | 'timeout';
@@ -24,10 +27,13 @@ const statusOf: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   too_many_requests: 429,
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
   timeout: 504,
@@ -52,6 +58,11 @@ export interface ErrorBody {
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
+}
+
+/** The HTTP status of an error code. */
+export function statusOfCode(code: ErrorCode): number {
+  return statusOf[code];
 }
 
 /** The code for an HTTP status that fastify produced on its own (body parsing, limits). */

@@ -41,6 +41,6 @@ export function nodeRoutes(status: () => NodeStatus): ApiRoutes {
         return { status: 'ok', node: s.name, version: s.version };
       },
     );
-    app.get('/api/v1/node', { preHandler: requireAdmin, schema: { response: { 200: nodeStatusSchema } } }, async () => status());
+    app.get('/api/v1/node', { onRequest: requireAdmin, schema: { response: { 200: nodeStatusSchema } } }, async () => status());
   };
 }

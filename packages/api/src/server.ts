@@ -3,14 +3,19 @@
  * authentication, Prometheus metrics, one error format.
  *
  * Routes come in as plugins (`ApiRoutes`); each route that needs an admin declares
- * `preHandler: requireAdmin`. Anything that goes wrong — a malformed body, an unknown route, a
- * missing token, a bug — leaves as `{ "error": { "code", "message" } }` with a fitting status;
+ * `onRequest: requireAdmin`, so the token is checked before the body is read or validated.
+ * Anything that goes wrong — a malformed body, an unknown route, a missing token, a bug — leaves as `{ "error": { "code", "message" } }` with a fitting status;
  * an unexpected error is logged with its stack and answered as `internal` without details.
+ * What makes bad input a clear 4xx (body parsing, schema messages, 405, malformed URLs and
+ * headers) is in boundary.ts. An `/api/` route that declares no query string schema takes no
+ * query parameters: an unknown one is refused, not ignored (`?limit=10` on a route that does not
+ * page must not look as if it did).
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Clock, Logger } from '@shoal/runtime';
+import { formatAddress, ListenError, type Clock, type Logger } from '@shoal/runtime';
 import { ApiError, codeForStatus, errorBody } from './errors.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
+import { clientErrorHandler, MethodIndex, parseJsonBody, validationMessage, type SchemaIssue } from './boundary.js';
 import type { ApiMetrics } from './metrics.js';
 
 declare module 'fastify' {
@@ -33,7 +38,7 @@ export interface ApiOptions {
 export type ApiRoutes = (app: FastifyInstance, helpers: RouteHelpers) => void;
 
 export interface RouteHelpers {
-  /** preHandler that admits only an authenticated admin. */
+  /** Hook that admits only an authenticated admin; use it as `onRequest` (before body parsing and validation). */
   requireAdmin: (req: FastifyRequest) => Promise<void>;
 }
 
@@ -41,7 +46,31 @@ export const bodyBytesMaxDefault = 1024 * 1024;
 /** Characters of one raw (percent-encoded) path parameter. */
 export const pathParamLengthMax = 4096;
 
-function handleError(logger: Logger) {
+/** A path as quoted in a message: without its query string, and not too long. */
+function shownPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
+/** Sentences for the errors fastify raises on its own about a request; undefined keeps its message. */
+function fastifyMessage(fe: FastifyError, req: FastifyRequest, bodyBytesMax: number): string | undefined {
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is over the limit of ${bodyBytesMax} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = req.headers['content-type'];
+      return `send the body as JSON with content-type: application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no content-type'})`;
+    }
+    case 'FST_ERR_BAD_URL':
+      return `the URL path ${shownPath(req.url)} is not valid percent-encoded UTF-8`;
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return `a segment of the URL path is over ${pathParamLengthMax} characters`;
+    default:
+      return undefined;
+  }
+}
+
+function handleError(logger: Logger, bodyBytesMax: number) {
   return (err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply): void => {
     if (err instanceof ApiError) {
       void reply.status(err.status).send(errorBody(err.code, err.message));
@@ -49,11 +78,11 @@ function handleError(logger: Logger) {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      void reply.status(400).send(errorBody('bad_request', `invalid request: ${fe.message}`));
+      void reply.status(400).send(errorBody('bad_request', validationMessage(fe.validationContext, fe.validation as unknown as SchemaIssue[])));
       return;
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      void reply.status(fe.statusCode).send(errorBody(codeForStatus(fe.statusCode), fe.message));
+      void reply.status(fe.statusCode).send(errorBody(codeForStatus(fe.statusCode), fastifyMessage(fe, req, bodyBytesMax) ?? fe.message));
       return;
     }
     logger.error('unhandled error in HTTP handler', { method: req.method, url: req.url, err: err.message, stack: err.stack });
@@ -61,20 +90,43 @@ function handleError(logger: Logger) {
   };
 }
 
+/** The default query string schema of an `/api/` route that declares none: no parameters. */
+const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { auth, metrics, logger, clock } = opts;
+  const bodyBytesMax = opts.bodyBytesMax ?? bodyBytesMaxDefault;
+  const onError = handleError(logger, bodyBytesMax);
   const app = Fastify({
     logger: false,
-    bodyLimit: opts.bodyBytesMax ?? bodyBytesMaxDefault,
+    bodyLimit: bodyBytesMax,
     // Path parameters are checked by each route's schema; this only bounds the raw segment. A ring
     // key may be 740 UTF-8 bytes, up to 2,220 characters once percent-encoded (find-my-way's
     // default of 100 would answer 414 to most real keys).
     routerOptions: { maxParamLength: pathParamLengthMax },
-    // JSON bodies with a "__proto__" or "constructor" key are rejected, not merged into prototypes.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+    // Malformed percent-encoding and over-long segments: the router's errors, in our format.
+    frameworkErrors: (err, req, reply) => onError(err, req, reply),
+    // Requests Node's HTTP parser refuses (headers over 16 KiB, raw non-ASCII in the URL).
+    clientErrorHandler,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // `verbose` gives each issue its data and schema, from which validationMessage says what came
+    // and what was expected.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true } },
+  });
+  // JSON is the only body type. Our parser refuses "__proto__" and "constructor.prototype" keys
+  // (never merged into prototypes) and says why a body is not JSON; any other content-type is 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  const methods = new MethodIndex();
+  app.addHook('onRoute', (route) => {
+    methods.add(route.method, route.url);
+    if (route.url.startsWith('/api/') && !route.schema?.querystring) route.schema = { ...route.schema, querystring: noQuery };
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('startedMs', 0);
@@ -88,9 +140,15 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     metrics.latency.observe({ method: req.method, route }, (clock.monoMs() - req.startedMs) / 1000);
   });
 
-  app.setErrorHandler(handleError(logger));
+  app.setErrorHandler(onError);
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = methods.allowed(path);
+    if (allowed.length > 0) {
+      void reply.status(405).header('allow', allowed.join(', ')).send(errorBody('method_not_allowed', `${req.method} is not allowed on ${shownPath(path)}; use one of ${allowed.join(', ')}`));
+      return;
+    }
+    void reply.status(404).send(errorBody('not_found', `no route ${req.method} ${shownPath(path)}`));
   });
 
   const requireAdmin = async (req: FastifyRequest): Promise<void> => {
@@ -106,4 +164,17 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
 
   for (const routes of opts.routes ?? []) routes(app, { requireAdmin });
   return app;
+}
+
+/**
+ * Starts serving on `host:port`. A port that is taken (or an address this machine does not have)
+ * is a ListenError that says so in one sentence, and the server is closed again.
+ */
+export async function listenApi(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new ListenError('HTTP', formatAddress(host, port), err);
+  }
 }

@@ -19,6 +19,9 @@ export interface FlagSpec {
   default?: string | number | boolean;
   /** Environment variable consulted when the flag is absent. */
   env?: string;
+  /** Bounds of an `int` flag (inclusive); a value outside them is a usage error. */
+  min?: number;
+  max?: number;
 }
 
 export interface PositionalSpec {
@@ -65,6 +68,9 @@ function convert(spec: FlagSpec, raw: string, source: string): FlagValue {
       const n = Number(raw);
       if (spec.type === 'port' && (n < 0 || n > 65535)) throw new UsageError(`${source} must be a port number 0-65535, got ${raw}`);
       if (!Number.isSafeInteger(n)) throw new UsageError(`${source} is out of range: ${raw}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw new UsageError(`${source} must be ${spec.min ?? '…'}-${spec.max ?? '…'}, got ${raw}`);
+      }
       return n;
     }
     case 'bool':
@@ -121,6 +127,8 @@ export function parseArgs(
     }
     values.set(name, convert(spec, raw, `option --${name}`));
   }
+  const empty = words.findIndex((w) => w.length === 0);
+  if (empty !== -1) throw new UsageError(`${(positionals[empty]?.name ?? 'an argument').toUpperCase()} is empty`);
   const required = positionals.filter((p) => !p.optional).length;
   if (words.length < required) {
     const missing = positionals[words.length];

@@ -10,7 +10,7 @@ const members: Command = {
   flags: clientFlags,
   positionals: [],
   async run(args, io) {
-    const body = (await apiClient(args).get('/api/v1/cluster/members')) as { members: MemberBody[] };
+    const body = (await apiClient(args).get('/api/v1/cluster/members', ['members'])) as { members: MemberBody[] };
     if (args.bool('json')) {
       io.out(json(body));
       return 0;

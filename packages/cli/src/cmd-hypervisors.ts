@@ -13,7 +13,7 @@ const list: Command = {
   flags: clientFlags,
   positionals: [],
   async run(args, io) {
-    const body = (await apiClient(args).get('/api/v1/hypervisors')) as { hypervisors: HypervisorView[] };
+    const body = (await apiClient(args).get('/api/v1/hypervisors', ['hypervisors'])) as { hypervisors: HypervisorView[] };
     if (args.bool('json')) {
       io.out(json(body));
       return 0;
@@ -47,7 +47,7 @@ const get: Command = {
   positionals: namePositional,
   async run(args, io) {
     const name = args.positionals[0] as string;
-    const h = (await apiClient(args).get(`/api/v1/hypervisors/${encodeURIComponent(name)}`)) as HypervisorView;
+    const h = (await apiClient(args).get(`/api/v1/hypervisors/${encodeURIComponent(name)}`, ['name', 'state', 'swimState', 'record', 'memory', 'zones'])) as HypervisorView;
     if (args.bool('json')) {
       io.out(json(h));
       return 0;

@@ -79,7 +79,7 @@ const nodeStatus: Command = {
   flags: clientFlags,
   positionals: [],
   async run(args, io) {
-    const body = (await apiClient(args).get('/api/v1/node')) as NodeStatus;
+    const body = (await apiClient(args).get('/api/v1/node', ['name', 'addresses', 'peers'])) as NodeStatus;
     if (args.bool('json')) {
       io.out(json(body));
       return 0;

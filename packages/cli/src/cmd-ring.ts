@@ -21,6 +21,9 @@ interface PlanBody {
   balance: RingDetails['balance'];
 }
 
+/** The keys `printPlan` reads. */
+const planKeys = ['changes', 'nextVersion', 'leaving', 'removed', 'balance'];
+
 const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : '-');
 
 function printBalance(io: CliIO, balance: RingDetails['balance']): void {
@@ -64,7 +67,7 @@ const simple = (path: string[], summary: string, run: (args: ParsedArgs, io: Cli
 });
 
 const status = simple(['cluster', 'status'], 'The ring as this node sees it: version, members, staged changes, transfers.', async (args, io) => {
-  const s = (await apiClient(args).get('/api/v1/cluster/status')) as ClusterStatus;
+  const s = (await apiClient(args).get('/api/v1/cluster/status', ['node', 'ring', 'staged'])) as ClusterStatus;
   if (args.bool('json')) return io.out(json(s)), 0;
   if (!s.ring) {
     io.out(`node ${s.node} has no ring yet: it waits to be joined (on a ring member: shoal cluster join ${s.node}, plan, commit)\n`);
@@ -90,7 +93,7 @@ const status = simple(['cluster', 'status'], 'The ring as this node sees it: ver
 });
 
 const ring = simple(['cluster', 'ring'], 'Every partition with its owners (primary first), and the balance.', async (args, io) => {
-  const r = (await apiClient(args).get('/api/v1/cluster/ring')) as RingDetails;
+  const r = (await apiClient(args).get('/api/v1/cluster/ring', ['version', 'owners', 'balance'])) as RingDetails;
   if (args.bool('json')) return io.out(json(r)), 0;
   io.out(`ring version ${r.version}: ${r.partitionCount} partitions, ${r.replication} replicas\n`);
   io.out(table(r.owners.map((owners, partition) => ({ partition, owners })), [
@@ -102,7 +105,7 @@ const ring = simple(['cluster', 'ring'], 'Every partition with its owners (prima
 });
 
 const plan = simple(['cluster', 'plan'], 'Show what committing the staged changes would do: partitions moving, transfers, balance.', async (args, io) => {
-  const p = (await apiClient(args).get('/api/v1/cluster/plan')) as PlanBody;
+  const p = (await apiClient(args).get('/api/v1/cluster/plan', planKeys)) as PlanBody;
   if (args.bool('json')) return io.out(json(p)), 0;
   printPlan(io, p, 'Plan');
   io.out("run 'shoal cluster commit' to apply it, or 'shoal cluster clear' to drop it\n");
@@ -110,7 +113,7 @@ const plan = simple(['cluster', 'plan'], 'Show what committing the staged change
 });
 
 const commit = simple(['cluster', 'commit'], 'Commit the staged changes (a new ring version, gossiped to every node); data moves by handoff.', async (args, io) => {
-  const p = (await apiClient(args).send('POST', '/api/v1/cluster/commit')) as PlanBody;
+  const p = (await apiClient(args).send('POST', '/api/v1/cluster/commit', undefined, planKeys)) as PlanBody;
   if (args.bool('json')) return io.out(json(p)), 0;
   printPlan(io, p, 'Committed');
   io.out("watch 'shoal cluster transfers' until it says done\n");
@@ -143,7 +146,7 @@ const replace = simple(['cluster', 'replace'], 'Stage replacing OLD by NEW (NEW 
 }, [{ name: 'old', help: 'the member to replace' }, { name: 'new', help: 'the node taking its place' }]);
 
 const transfers = simple(['cluster', 'transfers'], 'Data still moving after a commit (ownership and hinted handoff); "done" when nothing is pending.', async (args, io) => {
-  const t = (await apiClient(args).get('/api/v1/cluster/transfers')) as TransfersStatus;
+  const t = (await apiClient(args).get('/api/v1/cluster/transfers', ['complete', 'byNode'])) as TransfersStatus;
   if (args.bool('json')) return io.out(json(t)), 0;
   io.out(t.complete ? `done: ${t.done} of ${t.total} transfers complete\n` : `${t.pending} pending, ${t.done} of ${t.total} done\n`);
   if (t.byNode.length > 0) io.out(table(t.byNode, [
@@ -189,7 +192,7 @@ export const dbCommands: Command[] = [
   }, [...keyPositionals, { name: 'value', help: 'the value, as JSON' }]),
   simple(['db', 'get'], 'Print the value under BUCKET/KEY (quorum read).', async (args, io) => {
     const [bucket, key] = args.positionals as [string, string];
-    const r = (await apiClient(args).get(`/api/v1/db/${enc(bucket)}/${enc(key)}`)) as { value: unknown };
+    const r = (await apiClient(args).get(`/api/v1/db/${enc(bucket)}/${enc(key)}`, ['value'])) as { value: unknown };
     io.out(args.bool('json') ? json(r) : json(r.value));
     return 0;
   }, keyPositionals),
@@ -204,7 +207,7 @@ export const dbCommands: Command[] = [
     summary: 'List the keys of BUCKET (a coverage query), a page at a time.',
     flags: [
       ...clientFlags,
-      { name: 'limit', type: 'int', valueName: 'N', help: 'keys per page', default: 100 },
+      { name: 'limit', type: 'int', valueName: 'N', help: 'keys per page', default: 100, min: 1, max: 1000 },
       { name: 'continuation', type: 'string', valueName: 'TOKEN', help: 'the token printed after the previous page' },
       { name: 'values', type: 'bool', help: 'print the values too' },
     ],
@@ -215,7 +218,7 @@ export const dbCommands: Command[] = [
       const token = args.string('continuation');
       if (token) q.set('continuation', token);
       if (args.bool('values')) q.set('values', 'true');
-      const page = (await apiClient(args).get(`/api/v1/db/${enc(bucket)}?${q.toString()}`)) as { items: { key: string; value?: unknown }[]; continuation?: string };
+      const page = (await apiClient(args).get(`/api/v1/db/${enc(bucket)}?${q.toString()}`, ['items'])) as { items: { key: string; value?: unknown }[]; continuation?: string };
       if (args.bool('json')) return io.out(json(page)), 0;
       for (const item of page.items) io.out(args.bool('values') ? `${item.key}\t${JSON.stringify(item.value)}\n` : `${item.key}\n`);
       if (page.continuation) io.err(`more: --continuation ${page.continuation}\n`);

@@ -30,6 +30,26 @@ function findCommand(argv: readonly string[]): { command: Command; rest: string[
   return best ? { command: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
+/** The one line for words that name no command. */
+function unknownCommand(argv: readonly string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const options = argv.filter((a) => a.startsWith('-'));
+  // `shoal --json node status`, `shoal node --json status`: a command, with options in front of it.
+  const named = findCommand(words);
+  if (named && options.length > 0) {
+    return `shoal: options go after the command: 'shoal ${named.command.path.join(' ')} ${options[0]} …' (${options[0]} came before it)`;
+  }
+  if (words.length === 0) return `shoal: no command before ${options[0] ?? 'the options'}; run 'shoal --help'`;
+  const group = commands.filter((c) => c.path[0] === words[0]);
+  const hint = group.length > 0 ? `; '${words[0]}' takes: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}` : "; run 'shoal --help'";
+  return `shoal: unknown command '${words.slice(0, 2).join(' ')}'${hint}`;
+}
+
+/** A message as one line of stderr (a server's or the system's text may hold newlines). */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
     io.out(overview());
@@ -37,9 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = commands.filter((c) => c.path[0] === argv[0]);
-    const hint = group.length > 0 ? `; '${argv[0]}' takes: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}` : "; run 'shoal --help'";
-    io.err(`shoal: unknown command '${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}'${hint}\n`);
+    io.err(`${unknownCommand(argv)}\n`);
     return 2;
   }
   const { command, rest } = found;
@@ -53,11 +71,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return await command.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`shoal ${name}: ${err.message}\n`);
+      io.err(`shoal ${name}: ${oneLine(err.message)}\n`);
       return 2;
     }
     if (err instanceof CliError || (err instanceof Error && err.name !== 'Error' && err.name !== 'TypeError' && err.name !== 'RangeError')) {
-      io.err(`shoal ${name}: ${err.message}\n`);
+      io.err(`shoal ${name}: ${oneLine(err.message)}\n`);
       return 1;
     }
     const e = err as Error;

@@ -26,7 +26,7 @@ import { AgentRequestError, agentReservations, agentReserve, askAgent, type Agen
 import type { RingService } from '@shoal/ring';
 import type { Clock } from '@shoal/runtime';
 import type { Member, MemberState, SwimNode } from '@shoal/swim';
-import type { HypervisorRecord, MemoryFigures } from '@shoal/wire';
+import { agentLeaseMsSchema, agentLimits, agentRamMbSchema, type HypervisorRecord, type MemoryFigures } from '@shoal/wire';
 import { HypervisorStore, StoreNotReadyError, storedHypervisorsMax, type StoredHypervisor } from './hypervisor-store.js';
 import { asApiError } from './ring.js';
 
@@ -190,8 +190,13 @@ function view(name: string, member: Member | undefined, stored: StoredHypervisor
   };
 }
 
-const nameParam = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' } as const;
-const uuidParam = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } as const;
+const nameParam = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: 'a hypervisor name (a letter or digit, then up to 62 letters, digits, ".", "_" or "-")' } as const;
+const uuidParam = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'a VM id (a UUID in lowercase hex)' } as const;
+// The agent's own bounds (the wire schema of agent.reserve and agent.reservations): a value past
+// them is refused here with a clear message, not sent to the agent to fail there.
+const pageLimitParam = { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: `an integer from 1 to ${agentLimits.reservationsPageMax}` } as const;
+const ramMbField = { type: 'integer', minimum: agentRamMbSchema.min, maximum: agentRamMbSchema.max } as const;
+const leaseMsField = { type: 'integer', minimum: agentLeaseMsSchema.min, maximum: agentLeaseMsSchema.max } as const;
 const openObject = { type: 'object', additionalProperties: true } as const;
 const viewSchema = {
   type: 'object',
@@ -214,15 +219,15 @@ const viewSchema = {
 
 export function hypervisorRoutes(dir: HypervisorDirectory): ApiRoutes {
   return (app, { requireAdmin }) => {
-    app.get('/api/v1/hypervisors', { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { hypervisors: { type: 'array', items: viewSchema }, truncated: { type: 'boolean' } } } } } }, async () => dir.list());
-    app.get<{ Params: { name: string } }>('/api/v1/hypervisors/:name', { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: viewSchema } } }, async (req) => {
+    app.get('/api/v1/hypervisors', { onRequest: requireAdmin, schema: { response: { 200: { type: 'object', properties: { hypervisors: { type: 'array', items: viewSchema }, truncated: { type: 'boolean' } } } } } }, async () => dir.list());
+    app.get<{ Params: { name: string } }>('/api/v1/hypervisors/:name', { onRequest: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: viewSchema } } }, async (req) => {
       const view = await dir.get(req.params.name);
       if (!view) throw new ApiError('not_found', `no hypervisor named ${req.params.name}`);
       return view;
     });
     app.delete<{ Params: { name: string } }>(
       '/api/v1/hypervisors/:name',
-      { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: { type: 'object', properties: { name: { type: 'string' }, removed: { type: 'boolean' } } } } } },
+      { onRequest: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam } }, response: { 200: { type: 'object', properties: { name: { type: 'string' }, removed: { type: 'boolean' } } } } } },
       async (req) => {
         await dir.remove(req.params.name);
         return { name: req.params.name, removed: true };
@@ -231,25 +236,26 @@ export function hypervisorRoutes(dir: HypervisorDirectory): ApiRoutes {
     app.get<{ Params: { name: string }; Querystring: { after?: string; limit?: string } }>(
       '/api/v1/hypervisors/:name/reservations',
       {
-        preHandler: requireAdmin,
+        onRequest: requireAdmin,
         schema: {
           params: { type: 'object', properties: { name: nameParam } },
-          querystring: { type: 'object', additionalProperties: false, properties: { after: uuidParam, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } } },
+          querystring: { type: 'object', additionalProperties: false, properties: { after: uuidParam, limit: pageLimitParam } },
           response: { 200: openObject },
         },
       },
       async (req) => {
-        const limit = req.query.limit === undefined ? undefined : Math.min(2_048, Number(req.query.limit));
+        const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+        if (limit !== undefined && limit > agentLimits.reservationsPageMax) throw new ApiError('bad_request', `query parameter "limit" must be ${pageLimitParam.description}, got ${limit}`);
         return dir.call(req.params.name, (s, n) => agentReservations(s, n, { ...(req.query.after ? { after: req.query.after } : {}), ...(limit ? { limit } : {}) }));
       },
     );
     app.post<{ Params: { name: string }; Body: { vmId: string; ramMb: number; leaseMs?: number } }>(
       '/api/v1/hypervisors/:name/reservations',
       {
-        preHandler: requireAdmin,
+        onRequest: requireAdmin,
         schema: {
           params: { type: 'object', properties: { name: nameParam } },
-          body: { type: 'object', required: ['vmId', 'ramMb'], additionalProperties: false, properties: { vmId: uuidParam, ramMb: { type: 'integer', minimum: 1 }, leaseMs: { type: 'integer', minimum: 100, maximum: 3_600_000 } } },
+          body: { type: 'object', required: ['vmId', 'ramMb'], additionalProperties: false, properties: { vmId: uuidParam, ramMb: ramMbField, leaseMs: leaseMsField } },
           response: { 200: openObject },
         },
       },
@@ -257,12 +263,12 @@ export function hypervisorRoutes(dir: HypervisorDirectory): ApiRoutes {
     );
     app.post<{ Params: { name: string; vmId: string } }>(
       '/api/v1/hypervisors/:name/reservations/:vmId/confirm',
-      { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam, vmId: uuidParam } }, response: { 200: openObject } } },
+      { onRequest: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam, vmId: uuidParam } }, response: { 200: openObject } } },
       async (req) => dir.call(req.params.name, (s, n) => askAgent(s, n, { type: 'agent.confirm', vmId: req.params.vmId })),
     );
     app.delete<{ Params: { name: string; vmId: string } }>(
       '/api/v1/hypervisors/:name/reservations/:vmId',
-      { preHandler: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam, vmId: uuidParam } }, response: { 200: openObject } } },
+      { onRequest: requireAdmin, schema: { params: { type: 'object', properties: { name: nameParam, vmId: uuidParam } }, response: { 200: openObject } } },
       async (req) => dir.call(req.params.name, (s, n) => askAgent(s, n, { type: 'agent.release', vmId: req.params.vmId })),
     );
   };

@@ -81,7 +81,7 @@ export function clusterRoutes(swim: () => SwimNode | undefined): ApiRoutes {
   return (app, { requireAdmin }) => {
     app.get(
       '/api/v1/cluster/members',
-      { preHandler: requireAdmin, schema: { response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema } } } } } },
+      { onRequest: requireAdmin, schema: { response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema } } } } } },
       async () => {
         const node = swim();
         if (!node) throw new ApiError('unavailable', 'membership is still starting; try again in a moment');

@@ -8,8 +8,8 @@
  * the steps before it and surfaces as one error.
  */
 import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
-import { adminTokenAuthenticator, buildApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
-import { files, formatAddress, type Storage, type World } from '@shoal/runtime';
+import { adminTokenAuthenticator, buildApi, listenApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
+import { DamagedRecordError, files, formatAddress, type Storage, type World } from '@shoal/runtime';
 import type { RingService } from '@shoal/ring';
 import type { SwimNode } from '@shoal/swim';
 import type { NodeConfig } from './config.js';
@@ -49,14 +49,30 @@ interface Identity {
   createdAt: string;
 }
 
-/** A data directory belongs to one node: refuse to start it under another name or cluster. */
+function isIdentity(x: unknown): x is Identity {
+  return typeof x === 'object' && x !== null && typeof (x as Identity).name === 'string' && typeof (x as Identity).cluster === 'string';
+}
+
+/**
+ * A data directory belongs to one node: refuse to start it under another name or cluster. An
+ * identity record that is damaged or of the wrong shape stops the start (and stays as it is):
+ * writing a new one would hide whose data this is.
+ */
 async function checkIdentity(storage: Storage, config: NodeConfig, wallMs: number): Promise<void> {
-  const store = storage.store<Identity>('node');
-  const identity = store.get(['identity']);
+  const store = storage.store<unknown>('node');
+  const db = files.resolve(config.dataDir, 'db');
+  let identity: unknown;
+  try {
+    identity = store.get(['identity']);
+  } catch (err) {
+    if (err instanceof DamagedRecordError) throw new NodeStartError(`storage ${db}: the node's identity record is damaged (${err.message}); restore the data directory from a backup`);
+    throw err;
+  }
   if (identity === undefined) {
     await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
     return;
   }
+  if (!isIdentity(identity)) throw new NodeStartError(`storage ${db}: the node's identity record is not valid (expected a name and a cluster); restore the data directory from a backup`);
   if (identity.name !== config.name || identity.cluster !== config.cluster) {
     throw new NodeStartError(
       `data directory ${config.dataDir} belongs to node ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name} --cluster ${identity.cluster}, or use another --data`,
@@ -110,7 +126,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
       clock: world.clock,
       routes: [nodeRoutes(status), clusterRoutes(() => late.swim), ringRoutes(() => late.ring), hypervisorRoutes(hypervisors)],
     });
-    await api.listen({ host: config.host, port: config.httpPort });
+    await listenApi(api, config.host, config.httpPort);
     undo.push(() => api.close());
     const bound = api.server.address();
     httpAddress = formatAddress(config.host, typeof bound === 'object' && bound ? bound.port : config.httpPort);

@@ -133,7 +133,9 @@ function requireRing(ring: () => RingService | undefined): RingService {
 
 export function ringRoutes(ring: () => RingService | undefined): ApiRoutes {
   return (app, { requireAdmin }) => {
-    const admin = { preHandler: requireAdmin };
+    // onRequest, not preHandler: the token is checked before the body is read or validated, so a
+    // caller without one learns nothing about the schema and cannot make the node parse 1 MiB.
+    const admin = { onRequest: requireAdmin };
     app.get('/api/v1/cluster/status', admin, async () => requireRing(ring).status());
     app.get('/api/v1/cluster/ring', admin, async () => {
       const details = requireRing(ring).ring();
@@ -164,7 +166,7 @@ export function ringRoutes(ring: () => RingService | undefined): ApiRoutes {
 
 type App = Parameters<ApiRoutes>[0];
 
-function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requireAdmin'] }, ring: () => RingService | undefined): void {
+function dbRoutes(app: App, admin: { onRequest: Parameters<ApiRoutes>[1]['requireAdmin'] }, ring: () => RingService | undefined): void {
   type KeyReq = { Params: { bucket: string; key: string } };
   app.put<KeyReq & { Body: unknown }>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -190,9 +192,9 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
     type: 'object',
     additionalProperties: false,
     properties: {
-      limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' }, // 1 … listPageMax
+      limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$', description: 'an integer from 1 to 1000' }, // 1 … listPageMax
       continuation: { type: 'string', maxLength: 4096 },
-      values: { type: 'string', enum: ['true', 'false'] },
+      values: { type: 'string', enum: ['true', 'false'], description: 'true or false' },
       filter: { type: 'string', maxLength: 4096 },
     },
   } as const;
@@ -204,6 +206,8 @@ function dbRoutes(app: App, admin: { preHandler: Parameters<ApiRoutes>[1]['requi
       } catch {
         throw new ApiError('bad_request', 'filter must be JSON (see docs/ring.md for the filter language)');
       }
+      // `filter=null` would otherwise list everything, as if no filter had been given.
+      if (filter === null) throw new ApiError('bad_request', 'filter must be a filter object, not null (see docs/ring.md for the filter language)');
     }
     const page = await ringCall(() =>
       requireRing(ring).list(req.params.bucket, {

@@ -11,7 +11,9 @@ export class FileError extends Error {
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message}` : String(err);
+  // Node's messages usually begin with the code already ("EISDIR: illegal operation …").
+  if (e.code && !e.message.startsWith(`${e.code}:`)) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(err);
 }
 
 export const files = {
@@ -71,16 +73,38 @@ export const files = {
         };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(`cannot create lock ${p} (${describe(err)})`);
-        const holder = Number(readFileSync(p, 'utf8').trim());
-        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-          throw new FileError(`${path.dirname(p)} is in use by another process (pid ${holder}); stop it or use another data directory`);
-        }
-        unlinkSync(p); // A stale lock from a process that died.
+        takeOverStaleLock(p);
       }
     }
     throw new FileError(`cannot take lock ${p}`);
   },
 };
+
+/**
+ * Removes a lock file left by a process that is gone. A lock holds nothing but a PID, so one
+ * that is empty or garbage (a crash between creating and writing it) is stale too; anything that
+ * is not a plain file (a directory, say) is left alone and refused.
+ */
+function takeOverStaleLock(p: string): void {
+  let text: string;
+  try {
+    if (!statSync(p).isFile()) throw new FileError(`lock ${p} is not a file; remove it if no process uses ${path.dirname(p)}`);
+    text = readFileSync(p, 'utf8');
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // Released meanwhile: try again.
+    throw new FileError(`cannot read lock ${p} (${describe(err)})`);
+  }
+  const holder = Number(text.trim());
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    throw new FileError(`${path.dirname(p)} is in use by another process (pid ${holder}); stop it or use another data directory`);
+  }
+  try {
+    unlinkSync(p); // A stale lock from a process that died.
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`cannot remove stale lock ${p} (${describe(err)})`);
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {

@@ -17,6 +17,7 @@ import { SocketStream } from './socket-stream.js';
 import { connectTcp, listenTcp } from './tcp-stream.js';
 import {
   ConnectError,
+  ListenError,
   StreamClosedError,
   formatAddress,
   parseAddress,
@@ -49,9 +50,13 @@ async function bindUdp(local: Address, onDatagram: DatagramHandler): Promise<Dat
     sendBufferSize: udpBufferBytes,
   });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
+    const fail = (err: Error): void => {
+      socket.close();
+      reject(new ListenError('UDP', local, err));
+    };
+    socket.once('error', fail);
     socket.bind(port, host, () => {
-      socket.off('error', reject);
+      socket.off('error', fail);
       resolve();
     });
   });
@@ -117,9 +122,13 @@ async function listenWs(local: Address, onStream: (s: Stream) => void, opts: Str
   const { WebSocketServer } = await loadWs();
   const server = new WebSocketServer({ host, port, maxPayload: opts.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error): void => {
+      server.close();
+      reject(new ListenError('WebSocket', local, err));
+    };
+    server.once('error', fail);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -16,6 +16,10 @@
  *   or power loss may also lose the last few milliseconds of resolved writes (lmdb-storage.ts:
  *   the fsync follows the commit), which replication covers.
  * - `batch` applies all its operations atomically: after a crash, all or none.
+ * - A stored value that does not decode (damage on disk) is never returned as something else:
+ *   `get` throws DamagedRecordError naming the store and key, and so does `range`, unless the
+ *   caller passes `onDamaged`, which is told about the entry and the scan goes on past it. A
+ *   damaged value is left where it is, for an operator to inspect.
  */
 
 export type KeyPart = string | number;
@@ -33,6 +37,8 @@ export interface RangeOptions {
   end?: Key;
   limit?: number;
   reverse?: boolean;
+  /** Called for an entry whose value does not decode, which is then skipped (default: range throws DamagedRecordError). */
+  onDamaged?: (err: DamagedRecordError) => void;
 }
 
 export type BatchOp<V> = { op: 'put'; key: Key; value: V } | { op: 'delete'; key: Key };
@@ -59,6 +65,24 @@ export const keyBytesMax = 1024;
 
 export class KeyError extends Error {
   override name = 'KeyError';
+}
+
+/** A stored value that cannot be decoded: the bytes on disk are damaged. */
+export class DamagedRecordError extends Error {
+  override name = 'DamagedRecordError';
+  constructor(
+    readonly store: string,
+    readonly key: Key,
+    reason: string,
+    where?: string,
+  ) {
+    super(`record ${JSON.stringify(key)} of store ${store}${where ? ` in ${where}` : ''} is damaged (${reason})`);
+  }
+}
+
+/** A storage environment that cannot be opened (a damaged or truncated file, a path that is not a directory). */
+export class StorageOpenError extends Error {
+  override name = 'StorageOpenError';
 }
 
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

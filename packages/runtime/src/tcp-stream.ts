@@ -17,7 +17,7 @@
  */
 import net from 'node:net';
 import { SocketStream } from './socket-stream.js';
-import { ConnectError, StreamClosedError, formatAddress, parseAddress, type Address, type Stream, type StreamListener, type StreamOptions } from './transport.js';
+import { ConnectError, ListenError, StreamClosedError, formatAddress, parseAddress, type Address, type Stream, type StreamListener, type StreamOptions } from './transport.js';
 
 const headerBytes = 4;
 
@@ -103,9 +103,13 @@ export async function listenTcp(local: Address, onStream: (s: Stream) => void, o
     onStream(new TcpStream(socket, formatAddress(socket.remoteAddress ?? '0.0.0.0', socket.remotePort ?? 0), opts.maxFrameBytes));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error): void => {
+      server.close();
+      reject(new ListenError('TCP', local, err));
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -91,6 +91,24 @@ export class ConnectError extends Error {
   override name = 'ConnectError';
 }
 
+const listenReasons: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another process, or another Shoal on the same port?)',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+};
+
+/** A socket could not be bound or listen: one sentence naming what, where and why. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  readonly code: string | undefined;
+  constructor(what: string, address: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = (code && listenReasons[code]) ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`cannot listen on ${address} (${what}): ${why}${code && listenReasons[code] ? ` [${code}]` : ''}`);
+    this.code = code;
+  }
+}
+
 export interface StreamListener {
   readonly local: Address;
   close(): Promise<void>;
