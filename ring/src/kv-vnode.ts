@@ -484,7 +484,9 @@ export class KvVnode implements VnodeBehaviour {
     const start: Key = after ? [p, after[0], after[1]] : [p, ''];
     const items: RecordItem[] = [];
     let bytes = 0;
-    for (const { key: k, value } of this.env.data.range({ start, end: [p + 1], limit: max + 1 })) {
+    // A damaged record cannot be handed off (it does not decode); it is logged and skipped, so one
+    // bad value does not stop the partition's transfer. Its replicas elsewhere hold the record.
+    for (const { key: k, value } of this.env.data.range({ start, end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'handoff') })) {
       const [bucket, key] = [k[1], k[2]];
       if (typeof bucket !== 'string' || typeof key !== 'string' || !(value instanceof Uint8Array)) continue;
       if (after && bucket === after[0] && key === after[1]) continue;
@@ -552,12 +554,20 @@ export class KvVnode implements VnodeBehaviour {
     this.mode = 'dropped';
   }
 
-  /** Deletes the partition in bounded batches; the last one moves the writer epoch on. */
+  /**
+   * Deletes the partition in bounded batches; the last one moves the writer epoch on. Damaged
+   * records go too (each logged): the partition now lives on other nodes, and a damaged value
+   * left behind would refuse every merge into that key if the partition ever came back.
+   */
   private async dropAll(): Promise<void> {
     const p = this.partition;
     for (;;) {
       const keys: Key[] = [];
-      for (const { key } of this.env.data.range({ start: [p], end: [p + 1], limit: 1_000 })) keys.push(key);
+      const onDamaged = (err: DamagedRecordError): void => {
+        this.env.log.error('dropping a damaged record with its partition', { partition: p, key: err.key, err: err.message });
+        keys.push(err.key);
+      };
+      for (const { key } of this.env.data.range({ start: [p], end: [p + 1], limit: 1_000, onDamaged })) keys.push(key);
       const rest = keys.filter((k) => !(k.length === 2 && k[1] === 2));
       if (rest.length === 0) break;
       await this.env.data.batch(rest.map((key) => ({ op: 'delete', key })));
