@@ -15,7 +15,7 @@
  */
 import { ActorNet, start as startActors, systemOf, type ActorRef, type ActorSystem } from '@shoal/actors';
 import { adminTokenAuthenticator, buildApi, listenApi, type ApiMetrics, type ApiRoutes } from '@shoal/api';
-import { DamagedRecordError, files, formatAddress, type Logger, type Storage, type World } from '@shoal/runtime';
+import { claimDataDir, files, formatAddress, type Logger, type Storage, type World } from '@shoal/runtime';
 import { SwimNode, swimConfig, type MemberEvent, type MemberMeta } from '@shoal/swim';
 import { parseKeyringFile, type HypervisorRecord, type Keyring } from '@shoal/wire';
 import { spawnHypervisorActor } from './actor.js';
@@ -59,36 +59,6 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-interface Identity {
-  name: string;
-  cluster: string;
-  createdAt: string;
-}
-
-function isIdentity(x: unknown): x is Identity {
-  return typeof x === 'object' && x !== null && typeof (x as Identity).name === 'string' && typeof (x as Identity).cluster === 'string';
-}
-
-/** A data directory belongs to one agent. A damaged identity record stops the start and stays as it is. */
-async function checkIdentity(storage: Storage, config: AgentConfig, wallMs: number): Promise<void> {
-  const store = storage.store<unknown>('agent');
-  const db = files.resolve(config.dataDir, 'db');
-  let identity: unknown;
-  try {
-    identity = store.get(['identity']);
-  } catch (err) {
-    if (err instanceof DamagedRecordError) throw new AgentStartError(`storage ${db}: the agent's identity record is damaged (${err.message}); restore the data directory from a backup`);
-    throw err;
-  }
-  if (identity === undefined) {
-    await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
-    return;
-  }
-  if (!isIdentity(identity)) throw new AgentStartError(`storage ${db}: the agent's identity record is not valid (expected a name and a cluster); restore the data directory from a backup`);
-  if (identity.name !== config.name || identity.cluster !== config.cluster) {
-    throw new AgentStartError(`data directory ${config.dataDir} belongs to agent ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name}, or use another --data`);
-  }
-}
 
 function loadKeyring(path: string): Keyring {
   if (!files.exists(path)) throw new AgentStartError(`no cluster key at ${path}: give the agent a copy of the cluster's key file with --key-file`);
@@ -146,7 +116,8 @@ async function openLocal(config: AgentConfig, world: World, log: Logger, opts: A
   const storage = await world.openStorage(files.resolve(config.dataDir, 'db'));
   undo.push(() => storage.close());
   const startedMs = world.clock.wallMs();
-  await checkIdentity(storage, config, startedMs);
+  const notOurs = await claimDataDir(storage, 'agent', config, startedMs, { dataDir: config.dataDir, db: files.resolve(config.dataDir, 'db'), role: 'agent' });
+  if (notOurs) throw new AgentStartError(notOurs);
   const driver = await openDriver(config, world, storage, log.child({ component: 'driver' }), opts);
   undo.push(() => driver.close());
   const host = await driver.info();

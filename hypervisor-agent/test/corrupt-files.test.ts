@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open, type Key } from 'lmdb';
 import { formatKeyringFile, generateKey, Keyring } from '@shoal/wire';
-import { nodeRandom } from '@shoal/runtime';
+import { nodeRandom, seededRandom } from '@shoal/runtime';
 
 const agentMain = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
@@ -66,15 +66,8 @@ function copyTemplate(test: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-function garbage(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >> 16;
-  }
-  return b;
-}
+/** `n` bytes of seeded noise: what a damaged disk might leave. */
+const garbage = (n: number, seed: number): Buffer => Buffer.from(seededRandom(seed).bytes(n));
 
 const readOrDir = (p: string): Buffer | 'dir' => (statSync(p).isDirectory() ? 'dir' : readFileSync(p));
 

@@ -1,22 +1,10 @@
 /** The `shoal` command in-process: parsing, help, errors as one clear line with a fitting status. */
 import t from 'tap';
-import { freeTcpPort, nodeWorld } from '@shoal/runtime';
+import { freeTcpPort } from '@shoal/runtime';
 import { parseKeyringFile } from '@shoal/wire';
 import { parseArgs, UsageError } from '../src/args.js';
-import { runCli } from '../src/main.js';
+import { cli } from './in-process.js';
 
-async function cli(argv: string[], env: Record<string, string> = {}) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    env,
-    world: () => nodeWorld({ logWrite: () => undefined }),
-    stopSignal: () => new Promise(() => undefined),
-  });
-  return { code, out, err };
-}
 
 t.test('help and unknown commands', async (t) => {
   const help = await cli([]);

@@ -10,22 +10,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freeTcpPort, nodeWorld } from '@shoal/runtime';
-import { runCli } from '../src/main.js';
+import { freeTcpPort } from '@shoal/runtime';
+import { cli } from './in-process.js';
 import { runShoal } from './process-helpers.js';
 
-async function cli(argv: string[], env: Record<string, string> = {}) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    env,
-    world: () => nodeWorld({ logWrite: () => undefined }),
-    stopSignal: () => new Promise(() => undefined),
-  });
-  return { code, out, err };
-}
 
 /** What a fake server answers: status, content-type, body. */
 type Reply = [number, string, string];

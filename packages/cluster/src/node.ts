@@ -9,7 +9,7 @@
  */
 import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
 import { adminTokenAuthenticator, buildApi, listenApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';
-import { DamagedRecordError, files, formatAddress, type Storage, type World } from '@shoal/runtime';
+import { claimDataDir, files, formatAddress, type Storage, type World } from '@shoal/runtime';
 import type { RingService } from '@shoal/ring';
 import type { SwimNode } from '@shoal/swim';
 import type { NodeConfig } from './config.js';
@@ -43,43 +43,6 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-interface Identity {
-  name: string;
-  cluster: string;
-  createdAt: string;
-}
-
-function isIdentity(x: unknown): x is Identity {
-  return typeof x === 'object' && x !== null && typeof (x as Identity).name === 'string' && typeof (x as Identity).cluster === 'string';
-}
-
-/**
- * A data directory belongs to one node: refuse to start it under another name or cluster. An
- * identity record that is damaged or of the wrong shape stops the start (and stays as it is):
- * writing a new one would hide whose data this is.
- */
-async function checkIdentity(storage: Storage, config: NodeConfig, wallMs: number): Promise<void> {
-  const store = storage.store<unknown>('node');
-  const db = files.resolve(config.dataDir, 'db');
-  let identity: unknown;
-  try {
-    identity = store.get(['identity']);
-  } catch (err) {
-    if (err instanceof DamagedRecordError) throw new NodeStartError(`storage ${db}: the node's identity record is damaged (${err.message}); restore the data directory from a backup`);
-    throw err;
-  }
-  if (identity === undefined) {
-    await store.put(['identity'], { name: config.name, cluster: config.cluster, createdAt: new Date(wallMs).toISOString() });
-    return;
-  }
-  if (!isIdentity(identity)) throw new NodeStartError(`storage ${db}: the node's identity record is not valid (expected a name and a cluster); restore the data directory from a backup`);
-  if (identity.name !== config.name || identity.cluster !== config.cluster) {
-    throw new NodeStartError(
-      `data directory ${config.dataDir} belongs to node ${identity.name} of cluster ${identity.cluster}; start with --name ${identity.name} --cluster ${identity.cluster}, or use another --data`,
-    );
-  }
-}
-
 export async function startNode(config: NodeConfig, world: World): Promise<RunningNode> {
   const undo: (() => Promise<void> | void)[] = [];
   const unwind = async (): Promise<void> => {
@@ -92,7 +55,8 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
     const token = loadAdminToken(config.dataDir, world.random);
     const storage = await world.openStorage(files.resolve(config.dataDir, 'db'));
     undo.push(() => storage.close());
-    await checkIdentity(storage, config, world.clock.wallMs());
+    const notOurs = await claimDataDir(storage, 'node', config, world.clock.wallMs(), { dataDir: config.dataDir, db: files.resolve(config.dataDir, 'db'), role: 'node' });
+    if (notOurs) throw new NodeStartError(notOurs);
 
     const log = world.logger.child({ node: config.name });
     const root = startActors({ name: config.name, clock: world.clock, random: world.random, logger: log.child({ component: 'actors' }) });

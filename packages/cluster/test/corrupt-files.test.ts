@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open, type Key } from 'lmdb';
+import { seededRandom } from '@shoal/runtime';
 
 // The CLI sits above this package; its entry is run by path, as an operator runs it.
 const shoalBin = fileURLToPath(new URL('../../../cli/bin/shoal.js', import.meta.url));
@@ -97,15 +98,8 @@ function snapshot(dir: string, only?: string): Map<string, Buffer> {
   return out;
 }
 
-function garbage(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >> 16;
-  }
-  return b;
-}
+/** `n` bytes of seeded noise: what a damaged disk might leave. */
+const garbage = (n: number, seed: number): Buffer => Buffer.from(seededRandom(seed).bytes(n));
 
 function overwrite(file: string, offset: number, bytes: Buffer): void {
   const data = readFileSync(file);

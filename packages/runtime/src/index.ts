@@ -15,6 +15,7 @@ export * from './world.js';
 export { nodeTransport } from './node-transport.js';
 export { openLmdbStorageLazily as openLmdbStorage } from './world.js';
 export { files, FileError } from './files.js';
+export { claimDataDir, type DirOwner } from './dir-owner.js';
 export { httpRequest, HttpClientError, type HttpRequest, type HttpResponse } from './http-client.js';
 export { freeTcpPort } from './ports.js';
 export { runCommand, spawnProcess, killPid, pidAlive, onStdinClosed, commandDefaults, CommandStartError, CommandTimeoutError, CommandAbortedError, CommandOutputError, type CommandOptions, type CommandResult, type SpawnOptions, type ChildHandle } from './process.js';
