@@ -1,11 +1,12 @@
 /**
  * A core node: the composition root that wires the runtime, the secrets, storage, the actor
- * system with its transport, and the HTTP API. Later subsystems (membership, ring, domain)
+ * system with its transport, the HTTP API, membership and the ring. Later subsystems (domain)
  * plug in here.
  *
  * Start order: data directory and its lock → secrets → storage (with the node's identity) →
- * actor system and transport → HTTP. Stop order is the reverse. A failure at any step undoes
- * the steps before it and surfaces as one error.
+ * actor system and transport → HTTP → SWIM → ring service → hypervisor record store →
+ * `--sim-agents`. Stop order is the reverse. A failure at any step undoes the steps before it
+ * and surfaces as one error.
  */
 import { ActorNet, start as startActors, systemOf, type ActorRef } from '@shoal/actors';
 import { adminTokenAuthenticator, buildApi, listenApi, createMetrics, nodeRoutes, type NodeStatus } from '@shoal/api';

@@ -13,8 +13,8 @@
  *     700 – 999  api / cluster control
  *     1000 –     unassigned
  *
- * SWIM ids in use (defined in packages/swim/src/codec.ts, contract in
- * packages/swim/test/fixtures/registry.json, since this package cannot import @shoal/swim):
+ * SWIM ids in use (defined in packages/swim/src/codec.ts; this package cannot import @shoal/swim,
+ * so the registry contract, packages/wire/test/fixtures/registry.json, lists them too):
  *
  *     200 swim.ping   201 swim.ping-req   202 swim.ack   203 swim.nack   204 swim.alive
  *     205 swim.suspect   206 swim.dead   207 swim.push-pull   208 swim.push-pull-reply
@@ -501,7 +501,7 @@ export const agentErrorCodeSchema = s.enum([
 ]);
 export type AgentErrorCode = Infer<typeof agentErrorCodeSchema>;
 
-/** A successful answer; `result`'s shape depends on the request (see hypervisor-agent/src/protocol.ts). */
+/** A successful answer; `result`'s shape depends on the request (hypervisor-agent/src/service.ts; client.ts checks it). */
 export const AgentReplyOk = shoalRegistry.define({ id: 640, name: 'agent.reply-ok', schema: s.object({ type: s.literal('agent.reply-ok'), result: s.any() }) });
 
 export const AgentReplyError = shoalRegistry.define({
