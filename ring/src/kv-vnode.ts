@@ -87,6 +87,8 @@ interface Overlay {
 type Mode = 'active' | 'dropping' | 'dropped';
 
 const resolved = Promise.resolve();
+/** What `bookkeeping` reads for a record that does not decode. */
+const unreadable: unique symbol = Symbol('unreadable');
 
 function isFailure(x: Uint8Array | undefined | Failure): x is Failure {
   return x !== undefined && !(x instanceof Uint8Array);
@@ -126,10 +128,14 @@ export class KvVnode implements VnodeBehaviour {
     private readonly env: KvVnodeEnv,
   ) {
     const p = partition;
-    this.meta = metaOf(env.data.get([p, 1]));
-    const w = env.data.get([p, 2]) as { n?: number; e?: number } | undefined;
+    const meta = this.bookkeeping([p, 1], 'hints and handoff progress', 'hinted data goes back to its primaries by anti-entropy instead');
+    this.meta = metaOf(meta === unreadable ? undefined : meta);
+    const stored = this.bookkeeping([p, 2], 'writer epoch', 'it takes a new epoch from the wall clock, above any counted one');
+    const w = stored === unreadable ? undefined : (stored as { n?: number; e?: number } | undefined);
     const reuse = w !== undefined && w.n === env.incarnation && Number.isSafeInteger(w.e);
-    this.epoch = reuse ? (w.e as number) : (w?.e ?? 0) + 1;
+    // A writer epoch must never be used twice (its dots would collide); when the stored one is
+    // lost, the wall clock in ms is far above any epoch counted up from 1.
+    this.epoch = reuse ? (w.e as number) : stored === unreadable ? Math.max(1, Math.floor(env.clock.wallMs())) : (w?.e ?? 0) + 1;
     this.writer = `${env.writerBase}/${p}.${this.epoch}`;
     this.clockState = hlcOps.hlcZero(this.writer);
     if (this.meta.session !== null) this.dirty = this.loadDirty();
@@ -137,6 +143,22 @@ export class KvVnode implements VnodeBehaviour {
     void this.ready.then(() => {
       this.isReady = true;
     });
+  }
+
+  /**
+   * One of the partition's bookkeeping records ([p, 1], [p, 2]); a damaged one is logged and
+   * counted and read as `unreadable`, so the partition starts without it (`instead` says what makes
+   * up for it) rather than failing at every restart. It is rewritten at the next update.
+   */
+  private bookkeeping(key: Key, what: string, instead: string): unknown {
+    try {
+      return this.env.data.get(key);
+    } catch (err) {
+      if (!(err instanceof DamagedRecordError)) throw err;
+      this.damagedSeen++;
+      this.env.log.error(`damaged ${what}: the partition starts without it`, { partition: this.partition, instead, err: err.message });
+      return unreadable;
+    }
   }
 
   // ── reading and writing ─────────────────────────────────────────────────
@@ -454,9 +476,11 @@ export class KvVnode implements VnodeBehaviour {
   private loadDirty(): Map<string, number> {
     const p = this.partition;
     const dirty = new Map<string, number>();
-    for (const { key: k } of this.env.data.range({ start: [p, 0], end: [p, 1] })) {
+    // A mark's key is all it says (a damaged value still names its key: it stays dirty).
+    const mark = (k: Key): void => {
       if (typeof k[2] === 'string' && typeof k[3] === 'string') dirty.set(skeyOf(k[2], k[3]), ++this.dirtyVersion);
-    }
+    };
+    for (const { key: k } of this.env.data.range({ start: [p, 0], end: [p, 1], onDamaged: (err) => mark(err.key) })) mark(k);
     return dirty;
   }
 

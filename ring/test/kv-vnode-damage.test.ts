@@ -66,3 +66,52 @@ t.test('handoff skips a damaged record, drop deletes it with the partition', asy
   t.ok(log.lines.some((l) => l.msg === 'dropping a damaged record with its partition'), 'the deletion of the damaged record is logged');
   t.same(storage.store<unknown>(store).get([p + 1, 'vms', 'other']), new Uint8Array([9]), 'the next partition is untouched');
 });
+
+t.test('damaged bookkeeping (hints, writer epoch): the partition starts without it, with a writer epoch never used before', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-vnode-damage-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let storage = await openLmdbStorage(dir);
+  let log = memoryLogger(nodeClock());
+  const first = new KvVnode(p, envOf(storage, log));
+  await first.ready;
+  const before = storage.store<unknown>(store).get([p, 2]) as { e: number };
+  await storage.store<unknown>(store).put([p, 1], { hints: ['n2'], session: null });
+  await storage.close();
+
+  const raw = open({ path: dir, compression: false, maxDbs: 64 });
+  const db = raw.openDB<Buffer, LmdbKey>({ name: store, encoding: 'binary' });
+  for (const key of [[p, 1], [p, 2]]) await db.put(key, Buffer.from([0xc1, 0xc1]));
+  await raw.close();
+
+  storage = await openLmdbStorage(dir);
+  t.teardown(() => storage.close());
+  log = memoryLogger(nodeClock());
+  const vn = new KvVnode(p, envOf(storage, log)); // threw DamagedRecordError at every start before
+  await vn.ready;
+  t.equal(vn.damagedSeen, 2, 'both bookkeeping records are counted');
+  t.ok(log.lines.some((l) => l.msg === 'damaged writer epoch: the partition starts without it'), 'the lost epoch is logged');
+  t.ok(log.lines.some((l) => l.msg === 'damaged hints and handoff progress: the partition starts without it'), 'the lost hints are logged');
+  const epochOf = (writer: string): number => Number(writer.slice(writer.lastIndexOf('.') + 1));
+  t.ok(epochOf(vn.writer) > before.e, `a new writer epoch (${vn.writer}, was ${before.e})`);
+  t.not(vn.writer, first.writer, 'never the old writer id');
+  t.same((storage.store<unknown>(store).get([p, 2]) as { e: number }).e, epochOf(vn.writer), 'the new epoch is stored, readable again');
+  t.equal(vn.handoffBatch(null, 10).items.length, 0, 'the partition serves (no records yet)');
+});
+
+t.test('a damaged dirty mark of a handoff in progress still names its key: the key stays dirty', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-vnode-damage-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let storage = await openLmdbStorage(dir);
+  await storage.store<unknown>(store).put([p, 1], { hints: [], session: { targets: ['n2'], cursor: null } });
+  await storage.store<unknown>(store).put([p, 0, 'vms', 'a'], 1);
+  await storage.store<unknown>(store).put([p, 0, 'vms', 'b'], 1);
+  await storage.close();
+  const raw = open({ path: dir, compression: false, maxDbs: 64 });
+  await raw.openDB<Buffer, LmdbKey>({ name: store, encoding: 'binary' }).put([p, 0, 'vms', 'a'], Buffer.from([0xc1, 0xc1]));
+  await raw.close();
+  storage = await openLmdbStorage(dir);
+  t.teardown(() => storage.close());
+  const vn = new KvVnode(p, envOf(storage, memoryLogger(nodeClock())));
+  await vn.ready;
+  t.equal(vn.dirtyCount(), 2, 'both marks are loaded, the damaged one by its key');
+});
