@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- swim [--quick] [--sizes 5,10,20,50] [--reps 3] [--node-flags "F …"] [--no-serf]`:
+ * `npm run bench -- swim [--quick] [--sizes 5,10,20,50] [--reps 3] [--kills 3] [--node-flags "F …"] [--no-serf]`:
  * Shoal's SWIM processes
  * beside HashiCorp Serf agents (Debian package `serf`, installed with apt-get if missing) on
  * 127.0.0.1, the same timings on both sides (Serf's `-profile=lan` is memberlist's LAN config,
@@ -11,6 +11,8 @@
  * - cold start, joined: N agents already up and alone; each is told to join the seed at once
  *   (Shoal: `join` on stdin; Serf: RPC `join`); time until every agent lists N alive;
  * - kill -9 of one member, after 5 s of quiet; time until every other lists it failed (Shoal: dead);
+ *   `kills` times per repetition (3; 1 with --quick), each 3 s after the previous victim was
+ *   seen failed, so the median has reps × kills samples;
  * - graceful leave of one member; time until every other lists it left;
  * - one new member, already up, told to join; time until every agent lists it alive;
  * - the start-up floor (Shoal's side only): N − 1 bare Node processes with the members' flags,
@@ -52,6 +54,8 @@ interface Figures {
 const waitMaxMs = 60_000;
 /** Quiet time after a cold start before the kill -9, so start-up work is not measured as detection. */
 const settleMs = 5000;
+/** Quiet time between two kills of one repetition (the previous victim is already seen failed by all). */
+const killSettleMs = 3000;
 /**
  * V8 flags of the Shoal members: `--lite-mode` (no optimizing compiler, smaller heap
  * reservations). A membership daemon handles tens of packets a second; it needs memory more than
@@ -135,7 +139,7 @@ async function coldJoined(system: AgentSystem, n: number, basePort: number, poll
   }
 }
 
-async function lifecycle(system: AgentSystem, n: number, basePort: number, pollMs: number, f: Figures, idleMs: number): Promise<void> {
+async function lifecycle(system: AgentSystem, n: number, basePort: number, pollMs: number, f: Figures, idleMs: number, kills: number): Promise<void> {
   const run = new Run(system, basePort);
   try {
     await run.start(0);
@@ -150,11 +154,18 @@ async function lifecycle(system: AgentSystem, n: number, basePort: number, pollM
     } else {
       await sleep(settleMs); // failure detection is measured on a settled cluster, on both sides
     }
-    const victim = run.agents[n - 1] as Agent;
-    let live = run.agents.filter((a) => a !== victim);
-    const tKill = performance.now();
-    victim.kill();
-    f.killMs.push(await until(live, tKill, pollMs, allSee(victim.name, 'failed')));
+    // Several kills per repetition, each on the settled rest: the time to a victim's first failed
+    // probe is luck of the probe order (SWIM's round robin, on both sides), so one sample per
+    // repetition gives a noisy median.
+    let live = [...run.agents];
+    for (let k = 0; k < kills && live.length > 3; k++) {
+      if (k > 0) await sleep(killSettleMs);
+      const victim = live[live.length - 1] as Agent;
+      live = live.filter((a) => a !== victim);
+      const tKill = performance.now();
+      victim.kill();
+      f.killMs.push(await until(live, tKill, pollMs, allSee(victim.name, 'failed')));
+    }
     const leaver = live[live.length - 1] as Agent;
     live = live.filter((a) => a !== leaver);
     const tLeave = performance.now();
@@ -189,15 +200,15 @@ function option(args: readonly string[], name: string): string | undefined {
 }
 
 /** `nodeFlags`: for Shoal, the members' Node flags, so each repetition also measures the start-up floor. */
-async function measure(system: AgentSystem, n: number, reps: number, idleMs: number, portBase: number, progress: (m: string) => void, nodeFlags?: readonly string[]): Promise<Figures> {
+async function measure(system: AgentSystem, n: number, reps: number, kills: number, idleMs: number, portBase: number, progress: (m: string) => void, nodeFlags?: readonly string[]): Promise<Figures> {
   const f: Figures = { coldSpawnMs: [], bareSpawnMs: [], coldJoinMs: [], killMs: [], leaveMs: [], joinOneMs: [], idleCpuPct: [], idleRssMiB: [] };
   const pollMs = n >= 50 ? 100 : 50;
   for (let r = 0; r < reps; r++) {
     const base = portBase + (r % 4) * 120;
-    await lifecycle(system, n, base, pollMs, f, r === 0 ? idleMs : 0);
+    await lifecycle(system, n, base, pollMs, f, r === 0 ? idleMs : 0, kills);
     f.coldJoinMs.push(await coldJoined(system, n, base + 60, pollMs));
     if (nodeFlags) f.bareSpawnMs.push(await bareNodeReadyMs(n - 1, base + 60, nodeFlags));
-    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.at(-1)?.toFixed(0)} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)}${nodeFlags ? ` bare-node spawn ${f.bareSpawnMs.at(-1)?.toFixed(0)}` : ''} ms`);
+    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.slice(-kills).map((x) => x.toFixed(0)).join('/')} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)}${nodeFlags ? ` bare-node spawn ${f.bareSpawnMs.at(-1)?.toFixed(0)}` : ''} ms`);
   }
   return f;
 }
@@ -207,6 +218,7 @@ export async function runSwim(opts: { args: string[]; progress(msg: string): voi
   const quick = args.includes('--quick');
   const sizes = (option(args, '--sizes') ?? (quick ? '5,10' : '5,10,20,50')).split(',').map(Number);
   const reps = Number(option(args, '--reps') ?? (quick ? 1 : 3));
+  const kills = Number(option(args, '--kills') ?? (quick ? 1 : 3));
   const idleMs = quick ? 5000 : 15_000;
   // --node-flags "" runs the members with Node's defaults; --no-serf measures Shoal alone (experiments).
   const flagsArg = option(args, '--node-flags');
@@ -220,8 +232,8 @@ export async function runSwim(opts: { args: string[]; progress(msg: string): voi
   const rows: Row[] = [];
   try {
     for (const n of sizes) {
-      const shoal = await measure(shoalSystem(keyFile, shoalNodeFlags), n, reps, idleMs, 24_000, progress, shoalNodeFlags);
-      const serf = serfVersion ? await measure(serfSystem(key.toString('base64')), n, reps, idleMs, 30_000, progress) : undefined;
+      const shoal = await measure(shoalSystem(keyFile, shoalNodeFlags), n, reps, kills, idleMs, 24_000, progress, shoalNodeFlags);
+      const serf = serfVersion ? await measure(serfSystem(key.toString('base64')), n, reps, kills, idleMs, 30_000, progress) : undefined;
       rows.push(...rowsFor(n, shoal, serf, serfVersion ?? 'serf (unavailable)'));
     }
   } finally {
