@@ -205,10 +205,11 @@ async function measure(system: AgentSystem, n: number, reps: number, kills: numb
   const pollMs = n >= 50 ? 100 : 50;
   for (let r = 0; r < reps; r++) {
     const base = portBase + (r % 4) * 120;
+    const killsBefore = f.killMs.length;
     await lifecycle(system, n, base, pollMs, f, r === 0 ? idleMs : 0, kills);
     f.coldJoinMs.push(await coldJoined(system, n, base + 60, pollMs));
     if (nodeFlags) f.bareSpawnMs.push(await bareNodeReadyMs(n - 1, base + 60, nodeFlags));
-    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.slice(-kills).map((x) => x.toFixed(0)).join('/')} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)}${nodeFlags ? ` bare-node spawn ${f.bareSpawnMs.at(-1)?.toFixed(0)}` : ''} ms`);
+    progress(`${system.name} N=${n} rep ${r + 1}/${reps}: spawn ${f.coldSpawnMs.at(-1)?.toFixed(0)} join ${f.coldJoinMs.at(-1)?.toFixed(0)} kill ${f.killMs.slice(killsBefore).map((x) => x.toFixed(0)).join('/')} leave ${f.leaveMs.at(-1)?.toFixed(0)} join-one ${f.joinOneMs.at(-1)?.toFixed(0)}${nodeFlags ? ` bare-node spawn ${f.bareSpawnMs.at(-1)?.toFixed(0)}` : ''} ms`);
   }
   return f;
 }
