@@ -11,9 +11,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncat
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open, type Key } from 'lmdb';
 import { formatKeyringFile, generateKey, Keyring } from '@shoal/wire';
 import { nodeRandom, seededRandom } from '@shoal/runtime';
+import { damageStoredValue, storedBytes, type RawKey as Key } from '@shoal/runtime/compliance';
 
 const agentMain = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
@@ -120,23 +120,6 @@ t.test('damaged files: a clear refusal, the damage left as it was', async (t) =>
   }
 });
 
-async function writeRaw(db: string, store: string, key: Key, bytes: Buffer): Promise<void> {
-  const root = open({ path: db, compression: false, maxDbs: 64 });
-  try {
-    await root.openDB<Buffer, Key>({ name: store, encoding: 'binary' }).put(key, bytes);
-  } finally {
-    await root.close();
-  }
-}
-
-function rawValue(db: string, store: string, key: Key): Buffer | undefined {
-  const root = open({ path: db, compression: false, maxDbs: 64, readOnly: true });
-  try {
-    return root.openDB<Buffer, Key>({ name: store, encoding: 'binary' }).getBinary(key);
-  } finally {
-    void root.close();
-  }
-}
 
 const vm = '5f0c9e5e-4a8e-4d2b-9b1a-0c8e2d1f3a4b';
 const undecodable = Buffer.from('garbage!!');
@@ -156,9 +139,9 @@ t.test('damaged records: a clear refusal, the record left as it was', async (t) 
     await t.test(c.name, async (t) => {
       const dir = copyTemplate(t);
       const db = data(dir, 'db');
-      await writeRaw(db, c.store, c.key, c.bytes);
+      await damageStoredValue(db, c.store, c.key, c.bytes);
       check(t, await runAgent(dir), c.stderr);
-      t.same(rawValue(db, c.store, c.key), c.bytes, 'the damaged record is still there');
+      t.same(storedBytes(db, c.store, c.key), c.bytes, 'the damaged record is still there');
     });
   }
 });

@@ -5,12 +5,14 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open, type Key as LmdbKey } from 'lmdb';
 import { memoryLogger, nodeClock, openLmdbStorage, type Key, type Storage } from '@shoal/runtime';
+import { damageStoredValue } from '@shoal/runtime/compliance';
 import { KvVnode, type KvVnodeEnv } from '../src/kv-vnode.js';
 
 const p = 5;
 const store = 'ring.data';
+/** 0xc1 is a byte msgpack never uses: a value of these bytes does not decode. */
+const bad = new Uint8Array([0xc1, 0xc1]);
 
 function envOf(storage: Storage, log: ReturnType<typeof memoryLogger>): KvVnodeEnv {
   const unused = (): never => {
@@ -41,10 +43,7 @@ t.test('handoff skips a damaged record, drop deletes it with the partition', asy
   await storage.store<unknown>(store).put([p + 1, 'vms', 'other'], new Uint8Array([9])); // the next partition: untouched
   await storage.close();
 
-  // 0xc1 is a byte msgpack never uses: the value of `b` no longer decodes.
-  const raw = open({ path: dir, compression: false, maxDbs: 64 });
-  await raw.openDB<Buffer, LmdbKey>({ name: store, encoding: 'binary' }).put([p, 'vms', 'b'], Buffer.from([0xc1, 0xc1]));
-  await raw.close();
+  await damageStoredValue(dir, store, [p, 'vms', 'b'], bad);
 
   storage = await openLmdbStorage(dir);
   t.teardown(() => storage.close());
@@ -78,10 +77,7 @@ t.test('damaged bookkeeping (hints, writer epoch): the partition starts without 
   await storage.store<unknown>(store).put([p, 1], { hints: ['n2'], session: null });
   await storage.close();
 
-  const raw = open({ path: dir, compression: false, maxDbs: 64 });
-  const db = raw.openDB<Buffer, LmdbKey>({ name: store, encoding: 'binary' });
-  for (const key of [[p, 1], [p, 2]]) await db.put(key, Buffer.from([0xc1, 0xc1]));
-  await raw.close();
+  for (const key of [[p, 1], [p, 2]]) await damageStoredValue(dir, store, key, bad);
 
   storage = await openLmdbStorage(dir);
   t.teardown(() => storage.close());
@@ -106,9 +102,7 @@ t.test('a damaged dirty mark of a handoff in progress still names its key: the k
   await storage.store<unknown>(store).put([p, 0, 'vms', 'a'], 1);
   await storage.store<unknown>(store).put([p, 0, 'vms', 'b'], 1);
   await storage.close();
-  const raw = open({ path: dir, compression: false, maxDbs: 64 });
-  await raw.openDB<Buffer, LmdbKey>({ name: store, encoding: 'binary' }).put([p, 0, 'vms', 'a'], Buffer.from([0xc1, 0xc1]));
-  await raw.close();
+  await damageStoredValue(dir, store, [p, 0, 'vms', 'a'], bad);
   storage = await openLmdbStorage(dir);
   t.teardown(() => storage.close());
   const vn = new KvVnode(p, envOf(storage, memoryLogger(nodeClock())));

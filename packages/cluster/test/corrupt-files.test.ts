@@ -12,8 +12,8 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open, type Key } from 'lmdb';
 import { seededRandom } from '@shoal/runtime';
+import { damageStoredValue, storedBytes, type RawKey as Key } from '@shoal/runtime/compliance';
 
 // The CLI sits above this package; its entry is run by path, as an operator runs it.
 const shoalBin = fileURLToPath(new URL('../../../cli/bin/shoal.js', import.meta.url));
@@ -186,30 +186,6 @@ t.test('damaged files: a clear refusal, no stack trace, the damage left as it wa
   }
 });
 
-/** Puts raw bytes under a key of a named database of the environment, as a damaged disk would. */
-async function writeRaw(db: string, store: string, find: (key: Key) => boolean, bytes: Buffer): Promise<Key> {
-  const root = open({ path: db, compression: false, maxDbs: 64 });
-  try {
-    const raw = root.openDB<Buffer, Key>({ name: store, encoding: 'binary' });
-    let target: Key | undefined;
-    for (const key of raw.getKeys({})) if (find(key)) target = key;
-    if (target === undefined) throw new Error(`no such key in ${store}`);
-    await raw.put(target, bytes);
-    return target;
-  } finally {
-    await root.close();
-  }
-}
-
-function rawValue(db: string, store: string, key: Key): Buffer | undefined {
-  const root = open({ path: db, compression: false, maxDbs: 64, readOnly: true });
-  try {
-    return root.openDB<Buffer, Key>({ name: store, encoding: 'binary' }).getBinary(key);
-  } finally {
-    void root.close();
-  }
-}
-
 const same = (k: Key, want: readonly (string | number)[]): boolean => (Array.isArray(k) ? k : [k]).join('\u0000') === want.join('\u0000');
 
 interface RecordCase {
@@ -234,13 +210,13 @@ t.test('damaged records the node reads at start: a clear refusal, the record lef
     await t.test(c.name, async (t) => {
       const data = copyTemplate(t);
       const db = path.join(data, 'db');
-      const key = await writeRaw(db, c.store, c.key, c.bytes);
+      const key = await damageStoredValue(db, c.store, c.key, c.bytes);
       const run = await runNode(data);
       t.equal(run.up, false);
       t.equal(run.code, 1, `exit status 1 (stderr: ${run.stderr})`);
       t.match(run.stderr, c.stderr);
       t.notMatch(run.stderr, /\n\s+at |unexpected error/, 'no stack trace');
-      t.same(rawValue(db, c.store, key), c.bytes, 'the damaged record is still there');
+      t.same(storedBytes(db, c.store, key), c.bytes, 'the damaged record is still there');
     });
   }
 });
@@ -270,7 +246,7 @@ t.test('recoveries: a damaged lock is taken over, LMDB rebuilds its lock file; t
 t.test('a damaged record in the ring: a clear error for that key, the node keeps serving, the bytes stay', async (t) => {
   const data = copyTemplate(t);
   const db = path.join(data, 'db');
-  const key = await writeRaw(db, 'ring.data', (k) => Array.isArray(k) && k.length === 3 && k[1] === 'scratch' && k[2] === 'k1', undecodable);
+  const key = await damageStoredValue(db, 'ring.data', (k) => Array.isArray(k) && k.length === 3 && k[1] === 'scratch' && k[2] === 'k1', undecodable);
   const answers: Record<string, { status: number; body: string }> = {};
   const run = await runNode(data, async (http) => {
     const call = async (what: string, method: string, p: string, body?: string): Promise<void> => {
@@ -294,5 +270,5 @@ t.test('a damaged record in the ring: a clear error for that key, the node keeps
   t.match(answers['put']?.body, /damaged/);
   t.equal(answers['list']?.status, 200, 'a list skips it (it is logged) instead of timing out');
   t.match(JSON.parse(answers['list']?.body ?? '{}'), { items: [{ key: 'k2', value: { b: 1 } }] }, 'and goes on past it');
-  t.same(rawValue(db, 'ring.data', key), undecodable, 'the damaged bytes are still there');
+  t.same(storedBytes(db, 'ring.data', key), undecodable, 'the damaged bytes are still there');
 });

@@ -5,3 +5,4 @@
  */
 export { storageCompliance, type StorageHarness, type MakeStorage } from './storage.js';
 export { transportCompliance, type TransportHarness, type TransportPeer, type MakeTransportPair } from './transport.js';
+export { damageStoredValue, storedBytes, type RawKey } from './damage.js';
