@@ -15,9 +15,9 @@ import type * as WsModule from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { SocketStream } from './socket-stream.js';
 import { connectTcp, listenTcp } from './tcp-stream.js';
+import { listening } from './listening.js';
 import {
   ConnectError,
-  ListenError,
   StreamClosedError,
   formatAddress,
   parseAddress,
@@ -49,19 +49,8 @@ async function bindUdp(local: Address, onDatagram: DatagramHandler): Promise<Dat
     recvBufferSize: udpBufferBytes,
     sendBufferSize: udpBufferBytes,
   });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error): void => {
-      socket.close();
-      reject(new ListenError('UDP', local, err));
-    };
-    socket.once('error', fail);
-    socket.bind(port, host, () => {
-      socket.off('error', fail);
-      resolve();
-    });
-  });
   // After bind, socket errors (ICMP unreachable and the like) are network conditions, not bugs.
-  socket.on('error', () => undefined);
+  await listening('UDP', local, socket, (ready) => socket.bind(port, host, ready));
   socket.on('message', (msg, rinfo) => onDatagram(msg, formatAddress(rinfo.address, rinfo.port)));
   const bound = socket.address();
   const parsed = new Map<Address, { host: string; port: number }>();
@@ -121,18 +110,7 @@ async function listenWs(local: Address, onStream: (s: Stream) => void, opts: Str
   const { host, port } = parseAddress(local);
   const { WebSocketServer } = await loadWs();
   const server = new WebSocketServer({ host, port, maxPayload: opts.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error): void => {
-      server.close();
-      reject(new ListenError('WebSocket', local, err));
-    };
-    server.once('error', fail);
-    server.once('listening', () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  server.on('error', () => undefined);
+  await listening('WebSocket', local, server, (ready) => server.once('listening', ready));
   server.on('connection', (ws, req) => {
     const remote = formatAddress(req.socket.remoteAddress ?? '0.0.0.0', req.socket.remotePort ?? 0);
     onStream(new WsStream(ws, remote));

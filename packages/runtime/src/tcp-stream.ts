@@ -17,7 +17,8 @@
  */
 import net from 'node:net';
 import { SocketStream } from './socket-stream.js';
-import { ConnectError, ListenError, StreamClosedError, formatAddress, parseAddress, type Address, type Stream, type StreamListener, type StreamOptions } from './transport.js';
+import { listening } from './listening.js';
+import { ConnectError, StreamClosedError, formatAddress, parseAddress, type Address, type Stream, type StreamListener, type StreamOptions } from './transport.js';
 
 const headerBytes = 4;
 
@@ -102,19 +103,7 @@ export async function listenTcp(local: Address, onStream: (s: Stream) => void, o
     socket.once('close', () => sockets.delete(socket));
     onStream(new TcpStream(socket, formatAddress(socket.remoteAddress ?? '0.0.0.0', socket.remotePort ?? 0), opts.maxFrameBytes));
   });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error): void => {
-      server.close();
-      reject(new ListenError('TCP', local, err));
-    };
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  // After listen, errors are about single connections (their sockets report them).
-  server.on('error', () => undefined);
+  await listening('TCP', local, server, (ready) => server.listen(port, host, ready));
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr !== null ? addr.port : port;
   return {
