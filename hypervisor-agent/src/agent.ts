@@ -241,6 +241,6 @@ export async function startAgent(config: AgentConfig, world: World, opts: AgentS
 
 function healthRoutes(name: string): ApiRoutes {
   return (app) => {
-    app.get('/api/v1/health', async () => ({ status: 'ok', agent: name, version: agentVersion }));
+    app.get('/api/v1/health', { config: { public: true } }, async () => ({ status: 'ok', agent: name, version: agentVersion }));
   };
 }

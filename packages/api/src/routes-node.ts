@@ -35,7 +35,7 @@ export function nodeRoutes(status: () => NodeStatus): ApiRoutes {
   return (app, { requireAdmin }) => {
     app.get(
       '/api/v1/health',
-      { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' }, node: { type: 'string' }, version: { type: 'string' } } } } } },
+      { config: { public: true }, schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' }, node: { type: 'string' }, version: { type: 'string' } } } } } },
       async () => {
         const s = status();
         return { status: 'ok', node: s.name, version: s.version };

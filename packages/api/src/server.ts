@@ -2,8 +2,9 @@
  * The HTTP gateway (fastify): JSON in and out, schemas validated at the boundary, bearer-token
  * authentication, Prometheus metrics, one error format.
  *
- * Routes come in as plugins (`ApiRoutes`); each route that needs an admin declares
- * `onRequest: requireAdmin`, so the token is checked before the body is read or validated.
+ * Routes come in as plugins (`ApiRoutes`); each `/api/` route declares `onRequest:
+ * requireAdmin`, so the token is checked before the body is read or validated, or `config:
+ * { public: true }`; a route with neither is refused when registered (deny by default).
  * Anything that goes wrong — a malformed body, an unknown route, a missing token, a bug — leaves as `{ "error": { "code", "message" } }` with a fitting status;
  * an unexpected error is logged with its stack and answered as `internal` without details.
  * What makes bad input a clear 4xx (body parsing, schema messages, 405, malformed URLs and
@@ -123,10 +124,24 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       done(err as Error, undefined);
     }
   });
+  const requireAdmin = async (req: FastifyRequest): Promise<void> => {
+    const principal = auth.authenticate(bearerToken(req.headers.authorization));
+    if (!principal) throw new ApiError('unauthorized', 'invalid or expired token');
+    req.principal = principal;
+  };
+
   const methods = new MethodIndex();
   app.addHook('onRoute', (route) => {
     methods.add(route.method, route.url);
-    if (route.url.startsWith('/api/') && !route.schema?.querystring) route.schema = { ...route.schema, querystring: noQuery };
+    if (!route.url.startsWith('/api/')) return;
+    if (!route.schema?.querystring) route.schema = { ...route.schema, querystring: noQuery };
+    // Deny by default: an API route either checks the admin token first thing or says it is
+    // public; one that forgot both would serve anyone, so it is refused when it is registered.
+    const onRequest = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const isPublic = (route.config as { public?: unknown } | undefined)?.public === true;
+    if (!isPublic && !onRequest.includes(requireAdmin)) {
+      throw new Error(`route ${String(route.method)} ${route.url} has no authentication: give it onRequest: requireAdmin, or config: { public: true }`);
+    }
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('startedMs', 0);
@@ -150,12 +165,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     }
     void reply.status(404).send(errorBody('not_found', `no route ${req.method} ${shownPath(path)}`));
   });
-
-  const requireAdmin = async (req: FastifyRequest): Promise<void> => {
-    const principal = auth.authenticate(bearerToken(req.headers.authorization));
-    if (!principal) throw new ApiError('unauthorized', 'invalid or expired token');
-    req.principal = principal;
-  };
 
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);

@@ -16,12 +16,12 @@ const testRoutes: ApiRoutes = (app, { requireAdmin }) => {
   app.post(
     '/api/v1/echo',
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 8 } } } },
     },
     async (req) => req.body,
   );
-  app.get('/api/v1/boom', async () => {
+  app.get('/api/v1/boom', { config: { public: true } }, async () => {
     throw new Error('secret detail');
   });
 };
@@ -114,4 +114,20 @@ t.test('metrics count requests by route and status', async (t) => {
   t.match(res.headers['content-type'], /text\/plain/);
   t.match(res.body, /shoal_http_requests_total\{method="GET",route="\/api\/v1\/health",status="200"\} 1/);
   t.match(res.body, /shoal_http_requests_total\{method="GET",route="\/api\/v1\/node",status="401"\} 1/);
+});
+
+t.test('deny by default: an /api/ route with neither the admin check nor config.public is refused when registered', async (t) => {
+  const open: ApiRoutes = (app) => {
+    app.get('/api/v1/forgot', async () => ({ secret: true }));
+  };
+  const late: ApiRoutes = (app, { requireAdmin }) => {
+    app.post('/api/v1/late', { preHandler: requireAdmin }, async () => ({}));
+  };
+  for (const [what, routes] of [['no check at all', open], ['the check after the body is read (preHandler)', late]] as const) {
+    t.throws(
+      () => buildApi({ auth: adminTokenAuthenticator(['good-token']), metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, clock: nodeClock(), routes: [routes] }),
+      /has no authentication: give it onRequest: requireAdmin, or config: \{ public: true \}/,
+      what,
+    );
+  }
 });
