@@ -187,20 +187,47 @@ function shortOf(bucket: string, key: string, have: number, needed: number, g: G
 
 type OkRead = Extract<ReadReply, { ok: true }>;
 
+/** Decodes a read's answers: each distinct one once. */
+interface Answers {
+  /** The record of the answered bytes, undefined if they are none. */
+  recordOf(bytes: Uint8Array): EntityRecord | undefined;
+}
+
 interface ReadDeps {
   readonly self: string;
   readonly mux: HostMux;
   readLocal(p: number, bucket: string, key: string): ReadReply | undefined;
-  repair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: readonly (Outcome<OkRead> | undefined)[]): void;
+  repair(route: Route, bucket: string, key: string, outcomes: readonly (Outcome<OkRead> | undefined)[], answers: Answers): void;
+}
+
+/**
+ * The merge of the records answered (null: absent). Replicas that agree answer the same bytes
+ * (encodings are canonical), which `answers` decodes once into one object; merging is
+ * idempotent, so the common case — all equal — merges nothing.
+ */
+function mergeAnswers(all: readonly (Uint8Array | null | undefined)[], answers: Answers): EntityRecord | undefined {
+  let merged: EntityRecord | undefined;
+  for (const bytes of all) {
+    if (bytes == null) continue;
+    const r = answers.recordOf(bytes);
+    if (r === undefined || r === merged) continue;
+    merged = merged ? record.merge(merged, r) : r;
+  }
+  return merged;
 }
 
 /**
  * One quorum read: the asker of its round (read-round.ts). Its fields are the read's whole
  * state — one object per read instead of an async frame and a closure per callback.
  */
-class QuorumRead implements RoundAsker<OkRead> {
+class QuorumRead implements RoundAsker<OkRead>, Answers {
   readonly round: ReadRound<OkRead>;
   private cmd: VnodeCommand | undefined;
+  /** The first answer decoded (every replica agrees in the common case: nothing else is kept). */
+  private firstBytes: Uint8Array | undefined;
+  private firstRecord: EntityRecord | undefined;
+  /** Other distinct answers, decoded. */
+  private others: [Uint8Array, EntityRecord][] | undefined;
 
   constructor(
     private readonly deps: ReadDeps,
@@ -228,9 +255,33 @@ class QuorumRead implements RoundAsker<OkRead> {
     const node = this.route.entries[i]!.node;
     // This node's own replica: read from its vnode at once, no message.
     const local = node === this.deps.self ? this.deps.readLocal(this.route.partition, this.bucket, this.key) : undefined;
-    if (local?.ok) return this.round.settle(i, { ok: true, reply: local });
+    if (local?.ok) return this.round.settle(i, this.checked({ ok: true, reply: local }, node));
     this.cmd ??= { c: 'get', bucket: this.bucket, key: this.key };
-    askThen<OkRead>(this.deps.mux, node, this.route.partition, this.cmd, this.timeoutMs, (o) => this.round.settle(i, o));
+    askThen<OkRead>(this.deps.mux, node, this.route.partition, this.cmd, this.timeoutMs, (o) => this.round.settle(i, this.checked(o, node)));
+  }
+
+  /**
+   * An answer whose bytes are not a record of the bucket is the replica's damage (a vnode reads
+   * without decoding: the decode happens once, here): a failure that does not count and is not
+   * repaired, never an "absent" — as the vnode answers for a record that does not decode in
+   * storage (kv-vnode.ts `damaged`).
+   */
+  private checked(o: Outcome<OkRead>, node: string): Outcome<OkRead> {
+    if (!o.ok || o.reply.bytes === null || this.recordOf(o.reply.bytes) !== undefined) return o;
+    return { ok: false, code: 'refused', why: `the record of ${this.bucket}/${this.key} on node ${node} is damaged (not a valid ${this.spec.schema.name} record)` };
+  }
+
+  recordOf(bytes: Uint8Array): EntityRecord | undefined {
+    const first = this.firstBytes;
+    if (first !== undefined && (first === bytes || Buffer.compare(first, bytes) === 0)) return this.firstRecord;
+    if (this.others) for (const [b, r] of this.others) if (b === bytes || Buffer.compare(b, bytes) === 0) return r;
+    const d = record.decode(this.spec.schema, bytes);
+    if (!d.ok) return undefined;
+    if (first === undefined) {
+      this.firstBytes = bytes;
+      this.firstRecord = d.value;
+    } else (this.others ??= []).push([bytes, d.value]);
+    return d.value;
   }
 
   what(): string {
@@ -238,7 +289,7 @@ class QuorumRead implements RoundAsker<OkRead> {
   }
 
   allSettled(outcomes: readonly (Outcome<OkRead> | undefined)[]): void {
-    this.deps.repair(this.spec, this.route, this.bucket, this.key, outcomes);
+    this.deps.repair(this.route, this.bucket, this.key, outcomes, this);
   }
 }
 
@@ -258,7 +309,7 @@ export class Coordinator {
       self: deps.self,
       mux: deps.mux,
       readLocal: (p, bucket, key) => this.readLocal?.(p, bucket, key),
-      repair: (spec, route, bucket, key, outcomes) => this.readRepair(spec, route, bucket, key, outcomes),
+      repair: (route, bucket, key, outcomes, answers) => this.readRepair(route, bucket, key, outcomes, answers),
     };
   }
 
@@ -295,42 +346,21 @@ export class Coordinator {
       const read = new QuorumRead(this.readDeps, spec, route, bucket, key, opts.timeoutMs ?? this.deps.config.requestTimeoutMs, order, r);
       read.round.start();
       if (!read.round.isDone) this.hedges.add(read.round);
-      return read.round.promise.then((res) => this.readResult<F>(spec, res.replies, res.counted));
+      return read.round.promise.then((res) => this.readResult<F>(res.replies, res.counted, read));
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  private readResult<F extends Fields>(spec: BucketSpec, replies: readonly (OkRead | undefined)[], counted: number): GetResult<F> {
-    const merged = this.mergeReplies(spec, replies.map((x) => x?.bytes));
+  private readResult<F extends Fields>(replies: readonly (OkRead | undefined)[], counted: number, answers: Answers): GetResult<F> {
+    const merged = mergeAnswers(replies.map((x) => x?.bytes), answers);
     const deleted = merged !== undefined && record.isDeleted(merged);
     const value = merged && !deleted ? (record.toPlain(merged) as RecordPlain<F>) : undefined;
     return { found: value !== undefined, deleted, value, record: merged as EntityRecord<F> | undefined, answers: counted };
   }
 
-  private mergeReplies(spec: BucketSpec, all: readonly (Uint8Array | null | undefined)[]): EntityRecord | undefined {
-    // Replicas that agree answer the same bytes (encodings are canonical) and merging is
-    // idempotent: decode each distinct answer once. The common case — all equal — allocates nothing.
-    const first = all.find((b): b is Uint8Array => b != null);
-    if (first === undefined) return undefined;
-    if (all.every((b) => b == null || b === first || Buffer.compare(b, first) === 0)) {
-      const d = record.decode(spec.schema, first);
-      return d.ok ? d.value : undefined;
-    }
-    let merged: EntityRecord | undefined;
-    const seen: Uint8Array[] = [];
-    for (const bytes of all) {
-      if (bytes == null || seen.some((b) => Buffer.compare(b, bytes) === 0)) continue;
-      seen.push(bytes);
-      const d = record.decode(spec.schema, bytes);
-      if (!d.ok) continue;
-      merged = merged ? record.merge(merged, d.value) : d.value;
-    }
-    return merged;
-  }
-
   /** Sends the merge of every answer to each asked primary whose answer differed. */
-  private readRepair(spec: BucketSpec, route: Route, bucket: string, key: string, outcomes: readonly (Outcome<Extract<ReadReply, { ok: true }>> | undefined)[]): void {
+  private readRepair(route: Route, bucket: string, key: string, outcomes: readonly (Outcome<Extract<ReadReply, { ok: true }>> | undefined)[], answers: Answers): void {
     // Only the replicas this read asked (read-round.ts). The common case: every one answered
     // the same record, so none differs from the merge.
     let first: Uint8Array | undefined;
@@ -344,7 +374,7 @@ export class Coordinator {
       if (!same) break;
     }
     if (same) return;
-    const merged = this.mergeReplies(spec, outcomes.map((o) => (o?.ok ? o.reply.bytes : null)));
+    const merged = mergeAnswers(outcomes.map((o) => (o?.ok ? o.reply.bytes : null)), answers);
     if (!merged) return;
     const bytes = record.encode(merged);
     outcomes.forEach((o, i) => {

@@ -40,11 +40,30 @@ interface Budget {
   nodes: number;
 }
 
+const operators = 'eq, prefix, exists, and, or, not, permit';
+const example = '{"op":"eq","field":"state","value":"running"}';
+
+/**
+ * Why an operator object without an "op" is not one. An empty filter `{}` is refused rather
+ * than taken as "match everything": the language has no such operator (`and` of nothing is
+ * refused too), and leaving the filter out already lists everything — an explicit filter that
+ * filters nothing is more likely a client's mistake (a filter built from an empty form), as the
+ * gateway judges `filter=null`.
+ */
+function missingOp(f: Record<string, unknown>, depth: number): string {
+  const keys = Object.keys(f);
+  if (keys.length === 0 && depth === 1) return `the filter is empty ({}): a filter is an operator object such as ${example} (operators: ${operators}); to list everything, leave the filter out`;
+  const shown = keys.slice(0, 4).map((k) => JSON.stringify(k.slice(0, 32)));
+  const got = keys.length === 0 ? 'an empty object {}' : `an object with ${shown.join(', ')}${keys.length > 4 ? ', …' : ''} but no "op"`;
+  return `each filter operator needs an "op" (one of ${operators}), as in ${example}; got ${got}`;
+}
+
 function parseNode(x: unknown, depth: number, budget: Budget): Filter | string {
   if (++budget.nodes > filterNodesMax) return `a filter may hold at most ${filterNodesMax} operators`;
   if (depth > filterDepthMax) return `a filter may nest at most ${filterDepthMax} levels`;
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'each filter operator is an object with an "op"';
   const f = x as Record<string, unknown>;
+  if (!Object.hasOwn(f, 'op')) return missingOp(f, depth);
   const field = f['field'];
   const fieldOk = typeof field === 'string' && fieldPattern.test(field);
   switch (f['op']) {
@@ -82,7 +101,7 @@ function parseNode(x: unknown, depth: number, budget: Budget): Filter | string {
       return problem === undefined ? { op: 'permit', hook, arg: (f['arg'] ?? null) as Plain } : `permit arg: ${problem}`;
     }
     default:
-      return `unknown filter operator ${JSON.stringify(f['op'])}: use eq, prefix, exists, and, or, not, permit`;
+      return `unknown filter operator ${JSON.stringify(f['op'])?.slice(0, 60) ?? String(f['op'])}: use ${operators}`;
   }
 }
 

@@ -86,12 +86,20 @@ interface Overlay {
 
 type Mode = 'active' | 'dropping' | 'dropped';
 
+/** The store the vnodes keep their records in (service.ts opens it; damage reports name it). */
+export const dataStoreName = 'ring.data';
+
 const resolved = Promise.resolve();
 /** What `bookkeeping` reads for a record that does not decode. */
 const unreadable: unique symbol = Symbol('unreadable');
 
-function isFailure(x: Uint8Array | undefined | Failure): x is Failure {
-  return x !== undefined && !(x instanceof Uint8Array);
+function isFailure(x: Uint8Array | EntityRecord | undefined | Failure): x is Failure {
+  return x !== undefined && (x as { ok?: unknown }).ok === false;
+}
+
+/** What a stored value that is not record bytes is, for the damage report. */
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -167,13 +175,52 @@ export class KvVnode implements VnodeBehaviour {
     const o = this.overlay.get(skeyOf(bucket, key));
     if (o) return o.bytes;
     const v = this.env.data.get([this.partition, bucket, key]);
-    return v instanceof Uint8Array ? v : undefined;
+    if (v === undefined || v instanceof Uint8Array) return v;
+    // A value that decodes but is no record's bytes is damage like one that does not decode,
+    // never "absent": a write would start from an empty record and overwrite it.
+    throw this.notARecord(bucket, key, `it holds ${kindOf(v)}`);
+  }
+
+  /** The damage report of a stored value that decodes (msgpack) but is not a record. */
+  private notARecord(bucket: string, key: string, what: string): DamagedRecordError {
+    return new DamagedRecordError(dataStoreName, [this.partition, bucket, key], `${what}, not a record`);
   }
 
   /**
-   * A stored record that does not decode (damage on disk: storage.ts) is logged and counted, and
-   * answered as a failure for that key; it is never overwritten or dropped from here, so an
-   * operator can inspect it. Scans skip it.
+   * The record in a key's stored bytes, or the failure that they are damaged: bytes that are not
+   * a record of the bucket are handled as a value that does not decode (`damaged`).
+   */
+  private decodeStored(spec: BucketSpec, bucket: string, key: string, bytes: Uint8Array, where: string): EntityRecord | Failure {
+    const r = record.decode(spec.schema, bytes);
+    return r.ok ? r.value : this.damaged(this.notARecord(bucket, key, `its bytes are no valid ${spec.schema.name} record (${r.error.message})`), where);
+  }
+
+  /**
+   * A value a scan met: its record; `unjudged` for bytes of a bucket this node does not know; or
+   * undefined for damage (not bytes, or not a record of the bucket), logged and counted, which
+   * scans skip as they skip a value that does not decode.
+   */
+  private scannedRecord(bucket: string, key: string, value: unknown, where: string): EntityRecord | 'unjudged' | undefined {
+    if (!(value instanceof Uint8Array)) return void this.damaged(this.notARecord(bucket, key, `it holds ${kindOf(value)}`), where);
+    const spec = this.env.buckets.tryResolve(bucket);
+    if (spec === undefined) return 'unjudged';
+    const r = this.decodeStored(spec, bucket, key, value, where);
+    return isFailure(r) ? undefined : r;
+  }
+
+  /** A key's bytes when they are a sound record, for a peer (null: none, or damaged: logged). */
+  private soundBytes(bucket: string, key: string, where: string): Uint8Array | null {
+    const bytes = this.readChecked(bucket, key, where);
+    if (bytes === undefined || isFailure(bytes)) return null;
+    const spec = this.env.buckets.tryResolve(bucket);
+    // A bucket this node does not know cannot be judged: sent as it is (its receiver refuses it).
+    return spec === undefined || !isFailure(this.decodeStored(spec, bucket, key, bytes, where)) ? bytes : null;
+  }
+
+  /**
+   * A stored record that does not decode (damage on disk: storage.ts), or decodes but is no
+   * record (`notARecord`), is logged and counted, and answered as a failure for that key; it is
+   * never overwritten or dropped from here, so an operator can inspect it. Scans skip it.
    */
   private damaged(err: DamagedRecordError, where: string): Failure {
     this.damagedSeen++;
@@ -189,12 +236,6 @@ export class KvVnode implements VnodeBehaviour {
       if (err instanceof DamagedRecordError) return this.damaged(err, where);
       throw err;
     }
-  }
-
-  /** A key's bytes for a peer's repair (null: none here, or damaged: logged). */
-  private bytesOrNull(bucket: string, key: string): Uint8Array | null {
-    const bytes = this.readChecked(bucket, key, 'aae-fetch');
-    return bytes === undefined || isFailure(bytes) ? null : bytes;
   }
 
   private decode(spec: BucketSpec, bytes: Uint8Array, where: string): EntityRecord | undefined {
@@ -262,7 +303,8 @@ export class KvVnode implements VnodeBehaviour {
     if (!inc) return Promise.resolve(failure('invalid-operation', `the record for ${bucket}/${key} could not be decoded`));
     const curBytes = this.readChecked(bucket, key, 'merge');
     if (isFailure(curBytes)) return Promise.resolve(curBytes);
-    const cur = curBytes ? this.decode(spec, curBytes, 'local') : undefined;
+    const cur = curBytes ? this.decodeStored(spec, bucket, key, curBytes, 'merge') : undefined;
+    if (isFailure(cur)) return Promise.resolve(cur);
     let merged: EntityRecord;
     try {
       merged = cur ? record.merge(cur, inc) : inc;
@@ -318,7 +360,7 @@ export class KvVnode implements VnodeBehaviour {
       case 'aae-keys':
         return reply({ ok: true, keys: this.tree.keyHashes(cmd.segments) });
       case 'aae-fetch':
-        return reply({ ok: true, records: cmd.skeys.map((sk) => [sk, this.mode === 'active' ? this.bytesOrNull(...splitSkey(sk)) : null]) });
+        return reply({ ok: true, records: cmd.skeys.map((sk) => [sk, this.mode === 'active' ? this.soundBytes(...splitSkey(sk), 'aae-fetch') : null]) });
       case 'reap-check':
         return reply({ ok: true, held: cmd.keys.filter(([sk, h]) => this.tombs.get(sk)?.hash === h && !this.overlay.has(sk)).map(([sk]) => sk) });
       case 'reap':
@@ -332,7 +374,8 @@ export class KvVnode implements VnodeBehaviour {
     if (!spec) return reply(failure('unknown-bucket', `there is no bucket ${JSON.stringify(bucket)}`));
     const curBytes = this.readChecked(bucket, key, 'write');
     if (isFailure(curBytes)) return reply(curBytes);
-    const cur = (curBytes && this.decode(spec, curBytes, 'local')) || record.empty(spec.schema);
+    const cur = curBytes ? this.decodeStored(spec, bucket, key, curBytes, 'write') : record.empty(spec.schema);
+    if (isFailure(cur)) return reply(cur);
     let result: { record: EntityRecord; delta: EntityRecord };
     try {
       result = op.kind === 'delete' ? record.deleteRecord(cur, { stamp: this.nextStamp() }) : record.applyUpdate(cur, op.ops as never, { stamp: this.nextStamp() });
@@ -371,16 +414,17 @@ export class KvVnode implements VnodeBehaviour {
     let previous: string | null = after;
     for (const { key: k, value } of this.env.data.range({ start, end: [p, `${bucket} `], limit: foldScanMax + 1, onDamaged: (err) => void this.damaged(err, 'fold') })) {
       const key = k[2];
-      if (typeof key !== 'string' || k[1] !== bucket || key === after || !(value instanceof Uint8Array)) continue;
+      if (typeof key !== 'string' || k[1] !== bucket || key === after) continue;
       scanned++;
-      const rec = this.decode(spec, value, 'fold');
-      const plain = rec ? record.toPlain(rec) : undefined;
+      const rec = this.scannedRecord(bucket, key, value, 'fold'); // never unjudged: `spec` is the bucket's
+      const plain = rec !== undefined && rec !== 'unjudged' ? record.toPlain(rec) : undefined;
       if (plain !== undefined && matches(filter, key, plain as Plain, this.env.hooks)) {
         // A record that would take the answer past the byte bound waits for the next page
         // (unless it is the first: a page always makes progress, and a record is ≤ 1 MiB).
-        if (values && items.length > 0 && bytes + value.byteLength > foldReplyBytesMax) return { ok: true, items, scannedTo: previous };
-        items.push([key, values ? value : null]);
-        if (values) bytes += value.byteLength;
+        const b = value as Uint8Array; // a record was decoded from it
+        if (values && items.length > 0 && bytes + b.byteLength > foldReplyBytesMax) return { ok: true, items, scannedTo: previous };
+        items.push([key, values ? b : null]);
+        if (values) bytes += b.byteLength;
       }
       if (items.length >= limit || scanned >= foldScanMax) return { ok: true, items, scannedTo: key };
       previous = key;
@@ -442,18 +486,21 @@ export class KvVnode implements VnodeBehaviour {
     let last: Key | null = null;
     for (const { key: k, value } of this.env.data.range({ start: this.buildAfter ?? [p, ''], end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'build') })) {
       if (this.buildAfter && k.length === this.buildAfter.length && k.every((x, i) => x === this.buildAfter![i])) continue;
-      if (typeof k[1] !== 'string' || typeof k[2] !== 'string' || !(value instanceof Uint8Array)) continue;
+      if (typeof k[1] !== 'string' || typeof k[2] !== 'string') continue;
       last = k;
       seen++;
       const skey = skeyOf(k[1], k[2]);
-      if (!this.overlay.has(skey)) {
-        const spec = this.env.buckets.tryResolve(k[1]);
-        this.note(skey, value, spec ? this.decode(spec, value, 'build') : undefined);
-      }
+      if (!this.overlay.has(skey)) this.noteScanned(k[1], k[2], skey, value);
       if (seen >= max) break;
     }
     if (seen < max) this.treeReady = true;
     else this.buildAfter = last;
+  }
+
+  /** A stored record into the tree; a damaged one stays out of it, as one that does not decode. */
+  private noteScanned(bucket: string, key: string, skey: string, value: unknown): void {
+    const rec = this.scannedRecord(bucket, key, value, 'build');
+    if (rec !== undefined) this.note(skey, value as Uint8Array, rec === 'unjudged' ? undefined : rec);
   }
 
   // ── handoff (sending side) ──────────────────────────────────────────────
@@ -461,8 +508,10 @@ export class KvVnode implements VnodeBehaviour {
   isEmpty(): boolean {
     if (this.overlay.size > 0) return false;
     const p = this.partition;
-    for (const _ of this.env.data.range({ start: [p, ''], end: [p + 1], limit: 1 })) return false;
-    return true;
+    // A damaged value is still something the partition holds (the scan would throw on it).
+    let damaged = false;
+    for (const _ of this.env.data.range({ start: [p, ''], end: [p + 1], limit: 1, onDamaged: () => void (damaged = true) })) return false;
+    return !damaged;
   }
 
   hints(): readonly string[] {
@@ -508,17 +557,27 @@ export class KvVnode implements VnodeBehaviour {
     const start: Key = after ? [p, after[0], after[1]] : [p, ''];
     const items: RecordItem[] = [];
     let bytes = 0;
+    let scanned = 0;
+    let last: HandoffCursor | null = null;
     // A damaged record cannot be handed off (it does not decode); it is logged and skipped, so one
     // bad value does not stop the partition's transfer. Its replicas elsewhere hold the record.
     for (const { key: k, value } of this.env.data.range({ start, end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'handoff') })) {
+      scanned++;
       const [bucket, key] = [k[1], k[2]];
-      if (typeof bucket !== 'string' || typeof key !== 'string' || !(value instanceof Uint8Array)) continue;
+      if (typeof bucket !== 'string' || typeof key !== 'string') continue;
       if (after && bucket === after[0] && key === after[1]) continue;
-      items.push([bucket, key, value]);
-      bytes += value.byteLength + bucket.length + key.length;
+      last = [bucket, key];
+      // Damage is skipped like a value that does not decode: sent, its receiver would refuse the
+      // whole batch at every retry. (An unknown bucket's bytes go: docs/ring.md, handoff stalls.)
+      if (this.scannedRecord(bucket, key, value, 'handoff') === undefined) continue;
+      const b = value as Uint8Array;
+      items.push([bucket, key, b]);
+      bytes += b.byteLength + bucket.length + key.length;
       if (items.length >= max || bytes >= handoffBatchBytesMax) return { items, next: [bucket, key] };
     }
-    return { items, next: null };
+    // Skipped values count towards the scan's limit: a scan that reached it is not the end of the
+    // partition (ending here would drop what lies beyond), so the next batch goes on after it.
+    return { items, next: scanned > max ? last : null };
   }
 
   handoffProgress(cursor: HandoffCursor): void {
@@ -538,7 +597,8 @@ export class KvVnode implements VnodeBehaviour {
       if (marks.length >= itemsMax) break;
       marks.push({ skey, version });
       const [bucket, key] = splitSkey(skey);
-      const bytes = this.read(bucket, key);
+      // A damaged record is skipped as the stream skips it (logged, counted); the mark is cleared.
+      const bytes = this.soundBytes(bucket, key, 'handoff');
       if (bytes) items.push([bucket, key, bytes]);
     }
     return { items, marks };
@@ -569,7 +629,8 @@ export class KvVnode implements VnodeBehaviour {
       this.meta = { ...this.meta, session: null };
       const p = this.partition;
       const ops: BatchOp<unknown>[] = [{ op: 'put', key: [p, 1], value: this.meta }];
-      for (const { key } of this.env.data.range({ start: [p, 0], end: [p, 1] })) ops.push({ op: 'delete', key });
+      // A damaged mark still names its key (loadDirty): it is cleared with the others.
+      for (const { key } of this.env.data.range({ start: [p, 0], end: [p, 1], onDamaged: (err) => ops.push({ op: 'delete', key: err.key }) })) ops.push({ op: 'delete', key });
       await this.env.data.batch(ops);
       return;
     }

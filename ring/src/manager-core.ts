@@ -54,11 +54,21 @@ export function ringFromPeer(data: unknown): { ring: Ring } | { reason: string }
   }
 }
 
-/** A transfer state from a peer that belongs to `ring`, else the empty state of `ring`. */
-export function transfersFromPeer(x: unknown, ring: Ring): TransferState {
-  if (transferStateProblem(x, ring.partitionCount) !== undefined) return noTransfers(ring);
+/**
+ * The transfer state that came with `ring` (from a peer, or stored with it), or why it is not
+ * one. A malformed state is never replaced by the empty one: "nothing is moving" would make
+ * coordinators count owners still receiving towards R and forget old holders, and the reaper
+ * forget departed nodes that may hold fallback data (transfers.ts). Nor can the state be
+ * rebuilt: it is computed from the previous ring (`transfersAfterCommit`), which is not kept.
+ * So the caller refuses it: a peer's gossip is dropped, a stored one stops the start.
+ */
+export function transfersFromPeer(x: unknown, ring: Ring): { transfers: TransferState } | { reason: string } {
+  const problem = transferStateProblem(x, ring.partitionCount);
+  if (problem !== undefined) return { reason: problem };
   const t = x as TransferState;
-  return transfersBelongTo(t, ring) ? t : noTransfers(ring);
+  // A ring and its state travel and are stored together: a state of another ring is damage.
+  if (!transfersBelongTo(t, ring)) return { reason: `the transfer state is of another ring (version ${t.version}, hash ${JSON.stringify(t.hash.slice(0, 16))}) than the one it came with (version ${ring.version}, hash ${JSON.stringify(ring.hash.slice(0, 16))})` };
+  return { transfers: t };
 }
 
 /** What `state` becomes when `incoming` (with its transfer state) arrives (module header). */

@@ -125,7 +125,11 @@ export class RingManager {
     const made = ringFromPeer(data);
     if ('reason' in made) return this.refuse(from, made.reason);
     const incoming = made.ring;
-    const r = receiveRing(this.state, this.deps.self, this.deps.clusterName, incoming, transfersFromPeer(transfersData, incoming));
+    // A ring with a malformed transfer state is dropped whole (counted, logged): adopting the
+    // ring without its state would route as if nothing were moving (manager-core.ts).
+    const t = transfersFromPeer(transfersData, incoming);
+    if ('reason' in t) return this.refuse(from, `malformed transfer state: ${t.reason}`);
+    const r = receiveRing(this.state, this.deps.self, this.deps.clusterName, incoming, t.transfers);
     switch (r.outcome) {
       case 'refused':
         return this.refuse(from, r.reason ?? 'refused');

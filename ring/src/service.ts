@@ -27,7 +27,7 @@ import { listBucket, type ListOptions, type ListPage } from './coverage.js';
 import { InvalidOperationError, NoRingError, RingConfigError, RingError, StageError, type StageErrorCode } from './errors.js';
 import type { PermitHooks } from './filter.js';
 import { hostActor, VnodeHost, type HostStatus } from './host.js';
-import type { KvVnodeEnv } from './kv-vnode.js';
+import { dataStoreName, type KvVnodeEnv } from './kv-vnode.js';
 import { emptyClusterState, ringFromPeer, transfersFromPeer, type ClusterState } from './manager-core.js';
 import { managerActor, RingManager, type ManagerReply } from './manager.js';
 import { HostMux, muxActor, type MuxMessage } from './mux.js';
@@ -189,7 +189,11 @@ function loadState(store: Store<unknown>, clusterName: string): ClusterState {
   const made = ringFromPeer((saved as { ring?: unknown }).ring);
   if ('reason' in made) throw new RingConfigError(`the stored ring is not valid: ${made.reason}`);
   if (made.ring.clusterName !== clusterName) throw new RingConfigError(`this node's data belongs to cluster ${made.ring.clusterName}, not ${clusterName}`);
-  return { ...emptyClusterState, ring: made.ring, transfers: transfersFromPeer((saved as { transfers?: unknown }).transfers, made.ring), staged };
+  // Damaged transfers stop the start like a damaged ring: they cannot be rebuilt, and "nothing
+  // moving" in their place would misroute reads and let the reaper resurrect (manager-core.ts).
+  const t = transfersFromPeer((saved as { transfers?: unknown }).transfers, made.ring);
+  if ('reason' in t) throw new RingConfigError(`the stored transfer state (store ring.cluster, key ["ring"]) is not valid: ${t.reason}`);
+  return { ...emptyClusterState, ring: made.ring, transfers: t.transfers, staged };
 }
 
 function summary(ring: Ring, isUp: (n: string) => boolean): RingSummary {
@@ -256,7 +260,7 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
   const managerRef = spawn(opts.root, managerActor, 'ring-manager', { initialState: manager }) as ActorRef<ManagerMessage>;
   const env: KvVnodeEnv = {
     self,
-    data: opts.storage.store<unknown>('ring.data'),
+    data: opts.storage.store<unknown>(dataStoreName),
     storage: opts.storage,
     buckets: base.buckets,
     clock: opts.clock,

@@ -157,9 +157,10 @@ export function markTransfersDone(state: TransferState, finished: readonly Trans
 
 /**
  * Joins two states. Of the same ring: the union of their done marks. Of different rings:
- * `state` as it is (which ring wins is chooseRing's decision, made before). A state that lost
- * its list (a peer sent a malformed one, and the empty state of the ring stood in for it) is
- * replaced by the other: the committer's list is the longer one.
+ * `state` as it is (which ring wins is chooseRing's decision, made before). Lists of different
+ * lengths for one ring are not expected (the committer fixes the list, and a malformed state is
+ * refused, never replaced by an empty one: manager-core.ts `transfersFromPeer`); should they
+ * meet, the longer one is kept, as the committer's list is never shorter than a stand-in.
  */
 export function mergeTransferStates(state: TransferState, other: TransferState): TransferState {
   if (state.version !== other.version || state.hash !== other.hash) return state;

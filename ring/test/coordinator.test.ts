@@ -6,7 +6,8 @@
 // Driven through a scripted mux, so every message the coordinator sends is seen and answered here.
 import t from 'tap';
 import { nodeClock } from '@shoal/runtime';
-import { BucketRegistry, Coordinator, coordinatorOf, keyPartition, NoQuorumError, noTransfers, ringConfig, RingView, type HostMux, type VnodeCommand } from '@shoal/ring';
+import { hlc, record } from '@shoal/crdt';
+import { BucketRegistry, Coordinator, coordinatorOf, jsonRecord, keyPartition, NoQuorumError, noTransfers, ringConfig, RingView, type HostMux, type VnodeCommand } from '@shoal/ring';
 import type { ActorRef } from '@shoal/actors';
 import { ringOf } from './helpers.js';
 
@@ -103,6 +104,34 @@ t.test("the origin's vnode is not ready and the other replica fails: no quorum, 
   const err = await write.then(() => undefined, (e: unknown) => e);
   t.type(err, NoQuorumError);
   t.match((err as Error).message, /^no quorum: write of scratch\/k\d+: 1 of the 2 replicas needed answered \(n1's vnode of partition \d+ is not ready; n3 says no\); the write may still be applied$/);
+});
+
+t.test('a replica answering bytes that are no record is a damaged replica: a failure that does not count, never "absent"', async (t) => {
+  const { key } = keyCoordinatedBy('n2');
+  const sound = record.encode(record.applyUpdate(record.empty(jsonRecord), { value: { set: 'v' } }, { stamp: hlc.tick(hlc.hlcZero('n2/1.1'), Date.now()) }).record);
+  const junk = new Uint8Array([1, 2, 3]);
+  {
+    const { c, mux } = coordinatorAt('n1');
+    t.teardown(() => c.stop());
+    const read = c.get('scratch', key);
+    t.equal(mux.sent.length, 2, 'R = 2 asked');
+    mux.sent[0]!.done(undefined, { ok: true, bytes: sound });
+    mux.sent[1]!.done(undefined, { ok: true, bytes: junk });
+    t.equal(mux.sent.length, 3, 'the damaged answer does not count: the third replica is asked');
+    mux.sent[2]!.done(undefined, { ok: true, bytes: sound });
+    t.match(await read, { found: true, value: { value: 'v' }, answers: 2 });
+    await tick();
+    t.same(mux.posted, [], 'no repair is sent over the damaged copy (its vnode keeps it for inspection)');
+  }
+  {
+    const { c, mux } = coordinatorAt('n1');
+    t.teardown(() => c.stop());
+    const read = c.get('scratch', key);
+    for (let i = 0; i < 3; i++) mux.sent[i]!.done(undefined, { ok: true, bytes: junk });
+    const err = await read.then(() => undefined, (e: unknown) => e);
+    t.type(err, NoQuorumError, 'every replica damaged: an error, not "not found"');
+    t.match((err as Error).message, /the record of scratch\/k\d+ on node n\d is damaged \(not a valid json record\)/);
+  }
 });
 
 t.test('a malformed answer from the coordinator is an error, not a crash', async (t) => {

@@ -25,6 +25,12 @@ t.test('filters: validation answers with a reason, never a throw', async (t) => 
     [{ op: 'permit', hook: 'Bad Hook' }, /hook name/],
     ['eq', /object/],
     [{ op: 'or', of: Array.from({ length: 40 }, () => ({ op: 'exists', field: 'a' })) }, /at most 32/],
+    // An empty filter is not "match everything" (leaving the filter out is): the reason says what
+    // is wrong and what a filter looks like. (It was "unknown filter operator undefined".)
+    [{}, /^the filter is empty \(\{\}\): a filter is an operator object such as \{"op":"eq","field":"state","value":"running"\} \(operators: eq, prefix, exists, and, or, not, permit\); to list everything, leave the filter out$/],
+    [{ op: 'not', of: {} }, /^each filter operator needs an "op" \(one of eq, prefix, exists, and, or, not, permit\), as in \{"op":"eq".*\}; got an empty object \{\}$/],
+    [{ field: 'state', value: 'running' }, /needs an "op" .*; got an object with "field", "value" but no "op"$/],
+    [{ op: undefined }, /unknown filter operator undefined/],
   ];
   for (const [f, re] of bad) {
     const r = parseFilter(f);

@@ -99,7 +99,13 @@ t.test('digests: who pushes and who pulls', async (t) => {
 t.test('peer data is validated', async (t) => {
   t.match(ringFromPeer({ clusterName: 'c' }), { reason: /./ });
   t.match(ringFromPeer(null), { reason: /./ });
-  t.same(transfersFromPeer('junk', ring1), noTransfers(ring1));
+  // A malformed transfer state is refused with its reason, never replaced by "nothing moving".
+  t.match(transfersFromPeer('junk', ring1), { reason: /must be an object/ });
+  t.match(transfersFromPeer({ ...noTransfers(ring1), done: [0] }, ring1), { reason: /done marks/ });
+  const committed = commitStaged(withStaged(base, 'b'), 'a');
+  if (!committed.ok) throw committed.error;
+  t.match(transfersFromPeer(noTransfers(ring1), committed.state.ring!), { reason: /^the transfer state is of another ring \(version 1, hash "\w+"\) than the one it came with \(version 2, hash "\w+"\)$/ });
+  t.same(transfersFromPeer(committed.state.transfers, committed.state.ring!), { transfers: committed.state.transfers });
 });
 
 t.test('bucket registry and configuration', async (t) => {

@@ -4,9 +4,9 @@
 // a replica nobody reads, tombstone reaping, and the guards of the ring manager.
 import t from 'tap';
 import { simTest, type Sim } from '@shoal/sim';
-import { DeletedError, IncompleteCoverageError, InvalidKeyError, InvalidOperationError, NoQuorumError, QuorumTimeoutError, StageError, UnknownBucketError, RingError, keyPartition, type RingService } from '@shoal/ring';
+import { DeletedError, IncompleteCoverageError, InvalidKeyError, InvalidOperationError, NoQuorumError, QuorumTimeoutError, RingConfigError, StageError, UnknownBucketError, RingError, keyPartition, type RingService } from '@shoal/ring';
 import { dispatch, refFromJSON, spawn, systemOf } from '@shoal/actors';
-import { coordinatorOf, hostPath, managerPath, noTransfers, ringToData } from '@shoal/ring';
+import { commitStaged, coordinatorOf, emptyClusterState, hostPath, managerPath, noTransfers, nothingStaged, ringToData, stage, transfersToData, type TransferState } from '@shoal/ring';
 import { record } from '@shoal/crdt';
 import { SimCluster } from './sim-harness.js';
 
@@ -426,6 +426,44 @@ t.test('rings of another cluster are refused, both ways', async (t) => {
     t.equal(x1.view.ring!.hash, ring.hash, 'x1 keeps its own');
     t.ok(c.service('n2').status().gossip.refused > 0 && x1.status().gossip.refused > 0, 'both counted a refusal');
     t.match(c.service('n2').status().gossip.lastRefusal, /different clusters/);
+  });
+});
+
+t.test('a malformed transfer state: from a peer the ring is dropped and counted, stored it stops the start', async (t) => {
+  await simTest(t, 'bad-transfers', { seeds: [11] }, async (sim, t) => {
+    const c = await cluster(sim, 3);
+    const n2 = c.service('n2');
+    const [ring, transfers] = [n2.view.ring!, n2.view.transfers!];
+    const staged = stage(ring, nothingStaged, { kind: 'join', node: 'n9' });
+    if (!staged.ok) throw staged.error;
+    const next = commitStaged({ ...emptyClusterState, ring, transfers, staged: staged.value }, 'n1');
+    if (!next.ok) throw next.error;
+    const newer = next.state.ring!;
+    const bad: [string, unknown][] = [
+      ['not an object', 'junk'],
+      ['done marks out of range', { ...transfersToData(next.state.transfers!), done: [1_000_000] }],
+      ["another ring's state", noTransfers(ring)],
+    ];
+    const to = refFromJSON(c.node('n1').root!, { node: 'n2', path: [...managerPath] });
+    for (const [, x] of bad) dispatch(to, { t: 'gossip', from: 'n1', ring: ringToData(newer), transfers: x as TransferState });
+    await sim.runFor(500);
+    t.equal(n2.view.ring!.hash, ring.hash, 'n2 did not adopt the newer ring without its transfer state');
+    t.same(n2.view.transfers, transfers, 'and its own transfer state is unchanged');
+    t.equal(n2.status().gossip.refused, bad.length, 'each malformed gossip is counted');
+    t.match(n2.status().gossip.lastRefusal, /^n1: malformed transfer state: the transfer state is of another ring \(version 2, hash "\w+"\) than the one it came with \(version 3/);
+
+    // The same state stored on n1: the start refuses with one sentence naming the record, twice
+    // (the record is left as it was).
+    const store = c.node('n1').storage!.store<unknown>('ring.cluster');
+    const saved = store.get(['ring']) as { ring: unknown; transfers: unknown };
+    await sim.settle(store.put(['ring'], { ...saved, transfers: { ...(saved.transfers as object), done: [1_000_000] } }));
+    for (let i = 0; i < 2; i++) {
+      c.crash('n1');
+      c.node('n1').sim.restart();
+      const err = await failing(sim, c.startNode('n1'));
+      t.ok(err instanceof RingConfigError, `start ${i + 1} refused with RingConfigError`);
+      t.match((err as Error).message, /^the stored transfer state \(store ring\.cluster, key \["ring"\]\) is not valid: done marks are not ascending indexes of transfers$/);
+    }
   });
 });
 

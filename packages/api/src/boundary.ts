@@ -4,8 +4,10 @@
  * every refusal says which part of the request was wrong.
  *
  * - JSON bodies: parsed here (not by fastify's default parser) so the message says why a body
- *   was refused — not JSON (with the parser's reason), empty, or holding a `__proto__` key or a
- *   `constructor.prototype` (prototype poisoning, as secure-json-parse defines it).
+ *   was refused — not JSON (with the parser's reason), empty, holding a `__proto__` key or a
+ *   `constructor.prototype` (prototype poisoning, as secure-json-parse defines it), or a number
+ *   that JSON.parse would change (an integer beyond 2^53 − 1, a number past the largest double:
+ *   json-numbers.ts).
  * - Schema violations: ajv's first issue becomes a sentence naming the field, query parameter or
  *   path parameter, what it must be (the schema's `description` when it has one) and what came.
  * - Wrong methods: a path that exists under other methods is answered 405 with `Allow`.
@@ -14,6 +16,7 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 import { ApiError, errorBody, statusOfCode, type ErrorCode } from './errors.js';
+import { lossyNumberIn, lossyNumberMessage } from './json-numbers.js';
 
 /** Characters of the offending input quoted back in an error message. */
 export const quotedInputMax = 60;
@@ -73,6 +76,9 @@ export function parseJsonBody(text: string): unknown {
   }
   const poisoned = poisonedKey(value);
   if (poisoned) throw new ApiError('bad_request', `the body holds a "${poisoned.key}" key (at ${poisoned.path}); such keys are refused`);
+  // Refused rather than stored as another number (JSON.parse has already changed it).
+  const lossy = lossyNumberIn(text);
+  if (lossy !== undefined) throw new ApiError('bad_request', lossyNumberMessage('the body', lossy));
   return value;
 }
 

@@ -7,3 +7,4 @@ export * from './auth.js';
 export * from './metrics.js';
 export * from './server.js';
 export * from './routes-node.js';
+export * from './json-numbers.js';

@@ -10,9 +10,11 @@
  * What makes bad input a clear 4xx (body parsing, schema messages, 405, malformed URLs and
  * headers) is in boundary.ts. An `/api/` route that declares no query string schema takes no
  * query parameters: an unknown one is refused, not ignored (`?limit=10` on a route that does not
- * page must not look as if it did).
+ * page must not look as if it did). Likewise an `/api/` route that declares no body schema takes
+ * no body: a request that carries one is refused before it is read (`POST cluster/commit` with
+ * `{"dryRun":true}` must not commit as if the body had been honoured).
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRouteHookHandler } from 'fastify';
 import { formatAddress, ListenError, type Clock, type Logger } from '@shoal/runtime';
 import { ApiError, codeForStatus, errorBody } from './errors.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
@@ -94,6 +96,36 @@ function handleError(logger: Logger, bodyBytesMax: number) {
 /** The default query string schema of an `/api/` route that declares none: no parameters. */
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
+/**
+ * The last onRequest hook of an `/api/` route that declares no body schema: a request carrying a
+ * body (a length above 0, or chunked) is refused, after the token check and before the body is
+ * read. (An empty body with a JSON content-type is left to the JSON parser, which says so.)
+ */
+async function refuseBody(req: FastifyRequest): Promise<void> {
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] === undefined && (length === undefined || Number(length) === 0)) return;
+  throw new ApiError('bad_request', `${req.method} ${shownPath(req.url)} takes no body; send the request without one`);
+}
+
+/** The rules every route gets as it is registered (the `onRoute` hook): methods, queries, authentication, bodies. */
+function routeRules(methods: MethodIndex, requireAdmin: RouteHelpers['requireAdmin']): onRouteHookHandler {
+  return (route) => {
+    methods.add(route.method, route.url);
+    if (!route.url.startsWith('/api/')) return;
+    if (!route.schema?.querystring) route.schema = { ...route.schema, querystring: noQuery };
+    // Deny by default: an API route either checks the admin token first thing or says it is
+    // public; one that forgot both would serve anyone, so it is refused when it is registered.
+    const onRequest = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const isPublic = (route.config as { public?: unknown } | undefined)?.public === true;
+    if (!isPublic && !onRequest.includes(requireAdmin)) {
+      throw new Error(`route ${String(route.method)} ${route.url} has no authentication: give it onRequest: requireAdmin, or config: { public: true }`);
+    }
+    // One rule for every route, as for query strings: a route takes a body only if it says what
+    // the body holds. The hook runs last, so an unauthenticated caller learns nothing of it.
+    if (!route.schema.body) route.onRequest = [...onRequest, refuseBody];
+  };
+}
+
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { auth, metrics, logger, clock } = opts;
   const bodyBytesMax = opts.bodyBytesMax ?? bodyBytesMaxDefault;
@@ -131,18 +163,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   };
 
   const methods = new MethodIndex();
-  app.addHook('onRoute', (route) => {
-    methods.add(route.method, route.url);
-    if (!route.url.startsWith('/api/')) return;
-    if (!route.schema?.querystring) route.schema = { ...route.schema, querystring: noQuery };
-    // Deny by default: an API route either checks the admin token first thing or says it is
-    // public; one that forgot both would serve anyone, so it is refused when it is registered.
-    const onRequest = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    const isPublic = (route.config as { public?: unknown } | undefined)?.public === true;
-    if (!isPublic && !onRequest.includes(requireAdmin)) {
-      throw new Error(`route ${String(route.method)} ${route.url} has no authentication: give it onRequest: requireAdmin, or config: { public: true }`);
-    }
-  });
+  app.addHook('onRoute', routeRules(methods, requireAdmin));
   app.decorateRequest('principal', null);
   app.decorateRequest('startedMs', 0);
 

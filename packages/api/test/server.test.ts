@@ -21,6 +21,7 @@ const testRoutes: ApiRoutes = (app, { requireAdmin }) => {
     },
     async (req) => req.body,
   );
+  app.post('/api/v1/poke', { onRequest: requireAdmin }, async () => ({ poked: true }));
   app.get('/api/v1/boom', { config: { public: true } }, async () => {
     throw new Error('secret detail');
   });
@@ -94,6 +95,39 @@ t.test('bad input gets a clear JSON error and nothing else', async (t) => {
   const missing = await app.inject({ method: 'GET', url: '/api/v1/nothing-here?x=1' });
   t.equal(missing.statusCode, 404);
   t.same(missing.json(), { error: { code: 'not_found', message: 'no route GET /api/v1/nothing-here' } });
+});
+
+t.test('numbers JSON.parse would change are refused, saying which, not stored as another number', async (t) => {
+  const { app } = api();
+  const post = (payload: string) => app.inject({ method: 'POST', url: '/api/v1/echo', headers: { ...auth('good-token'), 'content-type': 'application/json' }, payload });
+  const cases: [string, string][] = [
+    ['{"name":12345678901234567890}', 'the body holds the integer 12345678901234567890, which is beyond ±(2^53 − 1) and would lose precision; write it as a string'],
+    ['{"name":-9007199254740993}', 'the body holds the integer -9007199254740993, which is beyond ±(2^53 − 1) and would lose precision; write it as a string'],
+    ['{"name":1e400}', 'the body holds the number 1e400, which is too large for a number and would become infinite; write it as a string'],
+  ];
+  for (const [body, message] of cases) {
+    const res = await post(body);
+    t.equal(res.statusCode, 400, `${body}: 400`);
+    t.same(res.json(), { error: { code: 'bad_request', message } }, `${body}: says which number and why`);
+  }
+  // Numbers kept as written pass on to the schema.
+  for (const n of ['9007199254740991', '100000000000000000000']) t.match((await post(`{"name":${n}}`)).json(), { error: { message: /field "name" must be a string/ } }, n);
+});
+
+t.test('a route that declares no body schema takes no body: one sent is refused, after the token check', async (t) => {
+  const { app } = api();
+  const send = (method: 'GET' | 'POST', url: string, payload?: string, token = 'good-token') =>
+    app.inject({ method, url, headers: { ...auth(token), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(payload !== undefined ? { payload } : {}) });
+  t.same((await send('POST', '/api/v1/poke')).json(), { poked: true }, 'without a body it runs');
+  for (const [method, url] of [['POST', '/api/v1/poke'], ['GET', '/api/v1/node'], ['GET', '/api/v1/health']] as const) {
+    const res = await send(method, url, '{"dryRun":true}');
+    t.equal(res.statusCode, 400, `${method} ${url} with a body: 400`);
+    t.same(res.json(), { error: { code: 'bad_request', message: `${method} ${url} takes no body; send the request without one` } });
+  }
+  t.equal((await send('POST', '/api/v1/poke', '{}', 'bad-token')).statusCode, 401, 'without a valid token: 401, nothing said about bodies');
+  const chunked = await app.inject({ method: 'POST', url: '/api/v1/poke', headers: { ...auth('good-token'), 'transfer-encoding': 'chunked', 'content-type': 'application/json' }, payload: '{}' });
+  t.equal(chunked.statusCode, 400, 'a chunked body too');
+  t.equal((await send('POST', '/api/v1/echo', '{"name":"ok"}')).statusCode, 200, 'a route with a body schema takes its body');
 });
 
 t.test('an unexpected error is logged and answered without details', async (t) => {

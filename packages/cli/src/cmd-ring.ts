@@ -3,6 +3,7 @@
  * staged membership, riak_core's `cluster` commands) and `shoal db put|get|delete|list` (the
  * maintenance interface, FiFo's `sniffle-admin db`).
  */
+import { lossyNumberIn, lossyNumberMessage } from '@shoal/api/json-numbers';
 import type { ClusterStatus, RingDetails, TransfersStatus } from '@shoal/ring';
 import type { ParsedArgs } from './args.js';
 import { apiClient, clientFlags } from './client.js';
@@ -176,11 +177,17 @@ const keyPositionals = [{ name: 'bucket', help: 'the bucket' }, { name: 'key', h
 const enc = encodeURIComponent;
 
 function parseValue(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new CliError(`VALUE must be JSON (quote strings: '"text"'), got ${JSON.stringify(text.slice(0, 60))}`);
   }
+  // JSON.parse rounds integers beyond 2^53 − 1 (and makes 1e400 Infinity, sent as null): what
+  // it made of them would be sent and stored as if it had been written.
+  const lossy = lossyNumberIn(text);
+  if (lossy !== undefined) throw new CliError(lossyNumberMessage('VALUE', lossy));
+  return value;
 }
 
 export const dbCommands: Command[] = [

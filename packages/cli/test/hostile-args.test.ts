@@ -73,6 +73,11 @@ t.test('bad values the command checks: one line, status 1', async (t) => {
     [['node', 'status', '--url', `http://127.0.0.1:${port}`, '--token', 'é'], /is not a bearer token/],
     [['db', 'put', 'b', 'k', '{bad', '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /VALUE must be JSON/],
     [['db', 'put', 'b', 'k', "'text'", '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /VALUE must be JSON \(quote strings/],
+    // JSON.parse would round it (and send 12345678901234567000) or make it Infinity (sent as
+    // null): refused before anything is sent (no node listens on this port).
+    [['db', 'put', 'b', 'k', '{"id":12345678901234567890}', '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /^shoal db put: VALUE holds the integer 12345678901234567890, which is beyond ±\(2\^53 − 1\) and would lose precision; write it as a string\n$/],
+    [['db', 'put', 'b', 'k', '[1, -9007199254740993]', '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /VALUE holds the integer -9007199254740993, which is beyond/],
+    [['db', 'put', 'b', 'k', '1e400', '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /VALUE holds the number 1e400, which is too large for a number and would become infinite; write it as a string/],
     [['node', 'status', '--url', `http://127.0.0.1:${port}`, '--token', 'x'], /cannot reach .*connection refused \(is the node running\?\)/],
   ];
   for (const [argv, want] of cases) {

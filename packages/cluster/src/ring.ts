@@ -122,6 +122,8 @@ const replaceBody = {
   additionalProperties: false,
   properties: { node: { type: 'string', minLength: 1, maxLength: 128 }, replacement: { type: 'string', minLength: 1, maxLength: 128 } },
 } as const;
+/** The db PUT body: any JSON value (a body schema, so that the route takes a body: server.ts). */
+const anyJson = { description: 'any JSON value' } as const;
 const bucketParams = { type: 'object', properties: { bucket: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const keyParams = { type: 'object', properties: { bucket: { type: 'string', minLength: 1, maxLength: 256 }, key: { type: 'string', minLength: 1, maxLength: 740 } } } as const;
 
@@ -168,7 +170,7 @@ type App = Parameters<ApiRoutes>[0];
 
 function dbRoutes(app: App, admin: { onRequest: Parameters<ApiRoutes>[1]['requireAdmin'] }, ring: () => RingService | undefined): void {
   type KeyReq = { Params: { bucket: string; key: string } };
-  app.put<KeyReq & { Body: unknown }>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams } }, async (req) => {
+  app.put<KeyReq & { Body: unknown }>('/api/v1/db/:bucket/:key', { ...admin, schema: { params: keyParams, body: anyJson } }, async (req) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') throw new ApiError('unsupported_media_type', 'send the value as a JSON body (content-type: application/json)');
     if (req.body === undefined) throw new ApiError('bad_request', 'send the value as a JSON body');

@@ -12,7 +12,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seededRandom } from '@shoal/runtime';
+import { openLmdbStorage, seededRandom } from '@shoal/runtime';
 import { damageStoredValue, storedBytes, type RawKey as Key } from '@shoal/runtime/compliance';
 
 // The CLI sits above this package; its entry is run by path, as an operator runs it.
@@ -221,6 +221,26 @@ t.test('damaged records the node reads at start: a clear refusal, the record lef
   }
 });
 
+t.test('a stored ring whose transfer state is malformed: a clear refusal (it cannot be rebuilt), the record left as it was', async (t) => {
+  const data = copyTemplate(t);
+  const db = path.join(data, 'db');
+  // Written through the storage layer (a sound LMDB value of the wrong shape), not as raw damage.
+  let storage = await openLmdbStorage(db);
+  const saved = storage.store<unknown>('ring.cluster').get(['ring']) as Record<string, unknown>;
+  const bad = { ...saved, transfers: { ...(saved['transfers'] as object), transfers: 'lost' } };
+  await storage.store<unknown>('ring.cluster').put(['ring'], bad);
+  await storage.close();
+  const run = await runNode(data);
+  t.equal(run.up, false, 'the node did not start');
+  t.equal(run.code, 1, `exit status 1 (stderr: ${run.stderr})`);
+  t.match(run.stderr, /the stored transfer state \(store ring\.cluster, key \["ring"\]\) is not valid: a transfer state needs transfers and done lists/);
+  t.equal(run.stderr.trim().split('\n').length, 1, 'one line');
+  t.notMatch(run.stderr, /\n\s+at |unexpected error/, 'no stack trace');
+  storage = await openLmdbStorage(db);
+  t.same(storage.store<unknown>('ring.cluster').get(['ring']), bad, 'the record is left as it was');
+  await storage.close();
+});
+
 t.test('recoveries: a damaged lock is taken over, LMDB rebuilds its lock file; the data is intact', async (t) => {
   const cases: [string, (d: string) => void][] = [
     ['PID lock holds garbage', (d) => writeFileSync(path.join(d, 'node.pid'), garbage(50, 7))],
@@ -243,32 +263,45 @@ t.test('recoveries: a damaged lock is taken over, LMDB rebuilds its lock file; t
   }
 });
 
+/** Damage to a record in the ring, and what a GET of it must say. */
+const ringDamage: [name: string, bytes: Buffer, get: RegExp][] = [
+  ['undecodable', undecodable, /record \[\d+,\\"scratch\\",\\"k1\\"\] of store ring\.data in \S*db is damaged/],
+  // These two decode (msgpack) but are no record; they were read as absent: a GET answered 404,
+  // a PUT started from an empty record and overwrote them.
+  ['a number where record bytes belong', Buffer.from([0x2a]), /record \[\d+,\\"scratch\\",\\"k1\\"\] of store ring\.data is damaged \(it holds a number, not a record\)/],
+  ['bytes that are no record', Buffer.from([0xc4, 0x03, 1, 2, 3]), /the record of scratch\/k1 on node n1 is damaged \(not a valid json record\)/],
+];
+
 t.test('a damaged record in the ring: a clear error for that key, the node keeps serving, the bytes stay', async (t) => {
-  const data = copyTemplate(t);
-  const db = path.join(data, 'db');
-  const key = await damageStoredValue(db, 'ring.data', (k) => Array.isArray(k) && k.length === 3 && k[1] === 'scratch' && k[2] === 'k1', undecodable);
-  const answers: Record<string, { status: number; body: string }> = {};
-  const run = await runNode(data, async (http) => {
-    const call = async (what: string, method: string, p: string, body?: string): Promise<void> => {
-      const res = await fetch(`http://${http}${p}`, { method, headers: { authorization: `Bearer ${tokenOf(data)}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body } : {}) });
-      answers[what] = { status: res.status, body: await res.text() };
-    };
-    await call('get', 'GET', '/api/v1/db/scratch/k1');
-    await call('put', 'PUT', '/api/v1/db/scratch/k1', '{"a":2}');
-    await call('other', 'PUT', '/api/v1/db/scratch/k2', '{"b":1}');
-    await call('list', 'GET', '/api/v1/db/scratch?values=true');
-    await call('health', 'GET', '/api/v1/health');
-  });
-  t.equal(run.up, true, run.stderr);
-  t.equal(run.code, 0, `the node stopped cleanly (stderr: ${run.stderr})`);
-  t.equal(answers['health']?.status, 200, 'the node still serves');
-  t.equal(answers['other']?.status, 200, 'other keys still work');
-  t.not(answers['get']?.status, 200, 'the damaged key is not answered as if it were fine');
-  t.match(answers['get']?.body, /damaged/, 'the error says the record is damaged');
-  t.match(answers['get']?.body, /record \[\d+,\\"scratch\\",\\"k1\\"\] of store ring\.data in \S*db is damaged/, 'it names the record and the storage');
-  t.not(answers['put']?.status, 200, 'a write does not replace the damaged record');
-  t.match(answers['put']?.body, /damaged/);
-  t.equal(answers['list']?.status, 200, 'a list skips it (it is logged) instead of timing out');
-  t.match(JSON.parse(answers['list']?.body ?? '{}'), { items: [{ key: 'k2', value: { b: 1 } }] }, 'and goes on past it');
-  t.same(storedBytes(db, 'ring.data', key), undecodable, 'the damaged bytes are still there');
+  for (const [name, bytes, getMessage] of ringDamage) {
+    await t.test(name, async (t) => {
+      const data = copyTemplate(t);
+      const db = path.join(data, 'db');
+      const key = await damageStoredValue(db, 'ring.data', (k) => Array.isArray(k) && k.length === 3 && k[1] === 'scratch' && k[2] === 'k1', bytes);
+      const answers: Record<string, { status: number; body: string }> = {};
+      const run = await runNode(data, async (http) => {
+        const call = async (what: string, method: string, p: string, body?: string): Promise<void> => {
+          const res = await fetch(`http://${http}${p}`, { method, headers: { authorization: `Bearer ${tokenOf(data)}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body } : {}) });
+          answers[what] = { status: res.status, body: await res.text() };
+        };
+        await call('get', 'GET', '/api/v1/db/scratch/k1');
+        await call('put', 'PUT', '/api/v1/db/scratch/k1', '{"a":2}');
+        await call('other', 'PUT', '/api/v1/db/scratch/k2', '{"b":1}');
+        await call('list', 'GET', '/api/v1/db/scratch?values=true');
+        await call('health', 'GET', '/api/v1/health');
+      });
+      t.equal(run.up, true, run.stderr);
+      t.equal(run.code, 0, `the node stopped cleanly (stderr: ${run.stderr})`);
+      t.equal(answers['health']?.status, 200, 'the node still serves');
+      t.equal(answers['other']?.status, 200, 'other keys still work');
+      t.equal(answers['get']?.status, 503, 'the damaged key is not answered as if it were fine (nor as absent)');
+      t.match(answers['get']?.body, /damaged/, 'the error says the record is damaged');
+      t.match(answers['get']?.body, getMessage, 'it names the record (and the storage, when the storage layer found it)');
+      t.equal(answers['put']?.status, 503, 'a write does not replace the damaged record');
+      t.match(answers['put']?.body, /record \[\d+,\\"scratch\\",\\"k1\\"\] of store ring\.data (in \S*db )?is damaged/);
+      t.equal(answers['list']?.status, 200, 'a list skips it (it is logged) instead of timing out');
+      t.match(JSON.parse(answers['list']?.body ?? '{}'), { items: [{ key: 'k2', value: { b: 1 } }] }, 'and goes on past it');
+      t.same(storedBytes(db, 'ring.data', key), bytes, 'the damaged bytes are still there');
+    });
+  }
 });

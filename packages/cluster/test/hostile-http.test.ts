@@ -89,6 +89,16 @@ const withToken: Case[] = [
   ['truncated JSON', 'PUT', '/api/v1/db/scratch/k1', '{"a":', J, 400, 'bad_request', /the body is not valid JSON/],
   ['an empty JSON body', 'PUT', '/api/v1/db/scratch/k1', '', J, 400, 'bad_request', /the body is empty/],
   ['an empty body on commit', 'POST', '/api/v1/cluster/commit', '', J, 400, 'bad_request', /the body is empty/],
+  // numbers JSON.parse would change: refused, not stored as another number
+  ['an integer beyond 2^53 in a value', 'PUT', '/api/v1/db/scratch/k1', '{"id":12345678901234567890}', J, 400, 'bad_request', /^the body holds the integer 12345678901234567890, which is beyond ±\(2\^53 − 1\) and would lose precision; write it as a string$/],
+  ['a number past the largest double in a value', 'PUT', '/api/v1/db/scratch/k1', '[1e400]', J, 400, 'bad_request', /^the body holds the number 1e400, which is too large for a number and would become infinite; write it as a string$/],
+  ['an integer beyond 2^53 as a weight', 'POST', '/api/v1/cluster/join', '{"node":"a","weight":9007199254740993}', J, 400, 'bad_request', /the integer 9007199254740993/],
+  // bodies on routes that take none (they were ignored: a commit with {"dryRun":true} committed)
+  ['a body on commit', 'POST', '/api/v1/cluster/commit', '{"dryRun":true}', J, 400, 'bad_request', /^POST \/api\/v1\/cluster\/commit takes no body; send the request without one$/],
+  ['a body on clear', 'POST', '/api/v1/cluster/clear', '{}', J, 400, 'bad_request', /^POST \/api\/v1\/cluster\/clear takes no body/],
+  ['a body on confirm', 'POST', `/api/v1/hypervisors/hv1/reservations/${uuid}/confirm`, '{}', J, 400, 'bad_request', /takes no body/],
+  ['a body on a DELETE', 'DELETE', '/api/v1/db/scratch/k1', '{"really":true}', J, 400, 'bad_request', /^DELETE \/api\/v1\/db\/scratch\/k1 takes no body/],
+  ['a body on a GET', 'GET', '/api/v1/cluster/status', 'x', { 'content-type': 'text/plain' }, 400, 'bad_request', /^GET \/api\/v1\/cluster\/status takes no body/],
   ['a body over 1 MiB', 'PUT', '/api/v1/db/scratch/k1', JSON.stringify('x'.repeat(1024 * 1024 + 10)), J, 413, 'payload_too_large', /over the limit of 1048576 bytes/],
   ['arrays nested 400,000 deep', 'PUT', '/api/v1/db/scratch/k1', '['.repeat(400_000) + ']'.repeat(400_000), J, 400, 'bad_request', /nested deeper than 64/],
   ['objects nested 100,000 deep', 'POST', '/api/v1/cluster/join', '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), J, 400, 'bad_request', /missing field "node"/],
@@ -121,6 +131,9 @@ const withToken: Case[] = [
   ['an empty continuation', 'GET', '/api/v1/db/scratch?continuation=', undefined, {}, 400, 'bad_request', /continuation/],
   ['a garbage continuation', 'GET', '/api/v1/db/scratch?continuation=%ZZ%00', undefined, {}, 400, 'bad_request', /continuation/],
   ['filter=null', 'GET', '/api/v1/db/scratch?filter=null', undefined, {}, 400, 'bad_request', /filter must be a filter object, not null/],
+  // An empty filter is refused as null is (leaving it out lists everything), saying what a filter looks like.
+  ['filter={}', 'GET', '/api/v1/db/scratch?filter=%7B%7D', undefined, {}, 400, 'bad_request', /^invalid filter: the filter is empty \(\{\}\): a filter is an operator object such as \{"op":"eq","field":"state","value":"running"\} .*; to list everything, leave the filter out$/],
+  ['a filter operator without an op', 'GET', `/api/v1/db/scratch?filter=${encodeURIComponent('{"field":"state","value":"on"}')}`, undefined, {}, 400, 'bad_request', /^invalid filter: each filter operator needs an "op" .*; got an object with "field", "value" but no "op"$/],
   ['a __proto__ query parameter', 'GET', '/api/v1/db/scratch?__proto__=1', undefined, {}, 400, 'bad_request', /unknown query parameter "__proto__" \(expected: limit, continuation, values, filter\)/],
   ['a page limit on a route that does not page', 'GET', '/api/v1/hypervisors?limit=-1', undefined, {}, 400, 'bad_request', /unknown query parameter "limit" \(none is expected\)/],
   ['a query on members', 'GET', '/api/v1/cluster/members?cursor=zz', undefined, {}, 400, 'bad_request', /unknown query parameter "cursor"/],
