@@ -57,3 +57,11 @@ export function procUsage(pid: number): ProcUsage {
     return { cpuSec: NaN, rssBytes: NaN, anonKiB: NaN, fileKiB: NaN };
   }
 }
+
+/** The whole machine's CPU time so far, seconds: busy (everything but idle and iowait) and in all; and its core count. */
+export function machineCpu(): { busySec: number; allSec: number; cores: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const all = lines[0]!.split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+  const total = all.reduce((a, b) => a + b, 0);
+  return { busySec: (total - all[3]! - all[4]!) / clockTicks, allSec: total / clockTicks, cores: lines.filter((l) => /^cpu\d/.test(l)).length };
+}

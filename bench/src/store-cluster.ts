@@ -63,6 +63,12 @@ export interface ChildNode extends BenchNode {
 /** Children started and not yet stopped, so an interrupted run can end them. */
 const running = new Set<ChildProcess>();
 
+/** Registers a child the benchmark started, so that `stopAll` ends it if the run is interrupted. */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** Ends every child still running (SIGTERM, then SIGKILL), each by its PID. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((c) => endChild(c)));
@@ -74,8 +80,7 @@ export async function startChildNode(name: string, dir: string, keyFile: string,
   const data = path.join(dir, name);
   const args = [shoalBin, 'node', 'start', '--name', name, '--data', data, '--key-file', keyFile, '--join', join, '--swim-preset', 'local', '--log-level', 'error', '--http-port', '0', '--gossip-port', '0', '--cluster-port', '0', '--sim-agents', '0'];
   const child = spawn(process.execPath, [...extraNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  trackChild(child);
   // Error-level log lines (stdout) are passed on; the rest is drained.
   child.stdout!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
   const http = await new Promise<string>((resolve, reject) => {
@@ -129,9 +134,4 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
 export async function settled(nodes: readonly BenchNode[], states: readonly NodeState[], version: number): Promise<boolean> {
   if (!states.every((st) => st.version === version)) return false;
   return (await Promise.all(nodes.map((n) => n.transfersComplete()))).every(Boolean);
-}
-
-/** The 1-minute load average (other jobs on the machine show here). */
-export function loadAverage(): number {
-  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }

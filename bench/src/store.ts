@@ -1,6 +1,8 @@
 /**
- * `npm run bench -- store [--quick] [--cpu-prof-dir=DIR]`: the replicated store of issue 4 on a
- * 3-node loopback cluster, beside raw LMDB, and the CRDT merge rate beside Automerge, in one run.
+ * `npm run bench -- store [--quick] [--floor-only] [--cpu-prof-dir=DIR]`: the replicated store of
+ * issue 4 on a 3-node loopback cluster, beside its floor (the same writes and reads done by three
+ * bare processes: store-floor.ts) and raw LMDB, and the CRDT merge rate beside Automerge, in one
+ * run. `--floor-only` runs the floor alone.
  *
  * Setup (store-cluster.ts): node n1 runs in this process (`startNode`, the composition
  * `shoal node start` runs), n2 and n3 are `shoal node start` child processes; n1 stages both
@@ -13,8 +15,10 @@
  * acknowledged after two copies.
  *
  * - quorum writes: 64 concurrent clients each write distinct new keys back to back for
- *   `writeSeconds`: writes/s, p50 and p99 latency of one `putJson`, and the CPU time all three
- *   node processes spent per write (n1's includes the 64 client loops);
+ *   `writeSeconds`: writes/s, p50 and p99 latency of one `putJson` (and apart for the keys n1
+ *   coordinates and those it forwards), the CPU time all three node processes spent per write
+ *   (n1's includes the 64 client loops), and how busy the whole machine was meanwhile (/proc/stat:
+ *   a saturated machine means CPU per write is the limit; other jobs show as the difference);
  * - fill: more writes (not timed) until `entitiesMin` keys exist, for the memory figure;
  * - resident memory per stored entity: n2's `RssAnon` (process-private memory; LMDB's map is
  *   file-backed and shows in `RssFile`, reported beside it) sampled while n2 is idle before the
@@ -27,8 +31,9 @@
  * - handoff: a fourth node (child n4) is started and its join committed on n1; from the commit
  *   until every node is on the new ring with `transfers` complete. MB/s = the bytes every
  *   sender's targets acknowledged (ring host counter `handoffBytesSent`) / that time.
- * Baselines (store-baselines.ts) run after the cluster stopped: raw LMDB with values of the size
- * the ring stores, CRDT merges, Automerge changes.
+ * Baselines run after the cluster stopped: the floor (store-floor.ts: writes with n1 coordinating
+ * all, then routed through one coordinator per key, and reads, with the stored record's size),
+ * then (store-baselines.ts) raw LMDB with values of that size, CRDT merges, Automerge changes.
  *
  * `--cpu-prof-dir=DIR` makes the child nodes write V8 CPU profiles there when they stop.
  * Every child process is ended by its PID (SIGTERM, then SIGKILL after 5 s) and the temp
@@ -46,8 +51,9 @@ import { Keyring, formatKeyringFile, generateKey } from '@shoal/wire';
 import type { BenchOptions } from './main.js';
 import { percentile, type Row } from './report.js';
 import { automergeChanges, crdtMerges, rawLmdb, type LmdbFigures } from './store-baselines.js';
-import { procUsage, sleep } from './procs.js';
-import { inProcessNode, loadAverage, settled, startChildNode, startLocalNode, stopAll, until, type BenchNode, type ChildNode, type HostCounters, type NodeState } from './store-cluster.js';
+import { startFloor, type Floor, type FloorMode } from './store-floor.js';
+import { machineCpu, procUsage, sleep } from './procs.js';
+import { inProcessNode, settled, startChildNode, startLocalNode, stopAll, until, type BenchNode, type ChildNode, type HostCounters, type NodeState } from './store-cluster.js';
 
 const clients = 64;
 const bucket = 'bench';
@@ -64,6 +70,9 @@ interface Settings {
 const full: Settings = { writeSeconds: 10, readSeconds: 10, entitiesMin: 150_000, lmdbCount: 200_000, crdtCount: 200_000, automergeCount: 5_000 };
 const quick: Settings = { writeSeconds: 3, readSeconds: 3, entitiesMin: 30_000, lmdbCount: 50_000, crdtCount: 50_000, automergeCount: 2_000 };
 
+/** The stored record's size when `--floor-only` skips the cluster (a full run measures it: ~200 B). */
+const floorOnlyValueBytes = 200;
+
 const keyOf = (i: number): string => `${i.toString(16).padStart(8, '0')}-7c2e-4b1a-9f3d-0242ac120002`;
 
 /** ~190 bytes of JSON shaped like a VM record. */
@@ -78,17 +87,22 @@ interface LoadFigures {
   failures: Map<string, number>;
   /** CPU seconds per operation of each node process (n1 first), and the load average after. */
   cpuPerOp: number[];
-  loadAvg: number;
+  /** Cores the whole machine was busy during the window, and how many of them the three nodes used. */
+  machineCores: number;
+  nodesCores: number;
+  cores: number;
+  /** Writes only: latencies of the keys n1 coordinates and of those it forwards. */
+  splitNote?: string;
 }
 
 /** CPU seconds used so far by each node: n1 (this process) first, then the children. */
-function nodesCpu(children: readonly ChildNode[]): number[] {
+function nodesCpu(children: readonly { readonly pid: number }[]): number[] {
   const own = process.cpuUsage();
   return [(own.user + own.system) / 1e6, ...children.map((c) => procUsage(c.pid).cpuSec)];
 }
 
 /** `clients` loops calling `op` until `stop()` says so; latency of each call, CPU of each node. */
-async function load(op: () => Promise<void>, stop: () => boolean, children: readonly ChildNode[] = []): Promise<LoadFigures> {
+async function load(op: () => Promise<void>, stop: () => boolean, children: readonly { readonly pid: number }[] = []): Promise<LoadFigures> {
   const latencies: number[] = [];
   const failures = new Map<string, number>();
   const loop = async (): Promise<void> => {
@@ -104,12 +118,16 @@ async function load(op: () => Promise<void>, stop: () => boolean, children: read
     }
   };
   const cpu0 = nodesCpu(children);
+  const m0 = machineCpu();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsed = (performance.now() - t0) / 1000;
+  const m1 = machineCpu();
   const cpuPerOp = nodesCpu(children).map((c, i) => (c - cpu0[i]!) / Math.max(1, latencies.length));
   latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failures, cpuPerOp, loadAvg: loadAverage() };
+  const machineCores = ((m1.busySec - m0.busySec) / (m1.allSec - m0.allSec)) * m1.cores;
+  const nodesCores = (cpuPerOp.reduce((a, b) => a + b, 0) * latencies.length) / elapsed;
+  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failures, cpuPerOp, machineCores, nodesCores, cores: m1.cores };
 }
 
 const forSeconds = (seconds: number): (() => boolean) => {
@@ -121,13 +139,18 @@ function failureNote(f: LoadFigures): string {
   return f.failures.size === 0 ? 'no failures' : `failures: ${[...f.failures].map(([k, v]) => `${v} ${k}`).join(', ')}`;
 }
 
+/** How busy the machine was in the window, and how much of it the three processes were (the rest: other jobs, the kernel's network work). */
+function busyNote(f: LoadFigures): string {
+  return `machine busy ${f.machineCores.toFixed(2)} of ${f.cores} cores, the 3 processes ${f.nodesCores.toFixed(2)}`;
+}
+
 /** CPU per operation of each node, µs, as `a + b + c`. */
 function cpuMicros(f: LoadFigures): string {
   return f.cpuPerOp.map((c) => Math.round(c * 1e6)).join(' + ');
 }
 
 function describe(f: LoadFigures, unit: string): string {
-  return `${Math.round(f.perSecond)} ${unit}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; CPU µs per op n1 + n2 + n3 = ${cpuMicros(f)}; load average ${f.loadAvg}; ${failureNote(f)}`;
+  return `${Math.round(f.perSecond)} ${unit}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; CPU µs per op n1 + n2 + n3 = ${cpuMicros(f)}; ${busyNote(f)}; ${failureNote(f)}`;
 }
 
 /** A child's resident memory, KiB: process-private (RssAnon) and file-backed (RssFile, LMDB's map). */
@@ -209,15 +232,25 @@ async function writePhase(n1: RunningNode, children: readonly ChildNode[], s: Se
   const heapBefore = liveHeapBytes();
   const before = await idleResident(n2.pid, 3_000);
   let next = 0;
+  // Latencies apart for the keys n1 coordinates (its vnode is the first primary) and the keys it forwards.
+  const ring = n1.ring.view.ring!;
+  const split = { own: [] as number[], forwarded: [] as number[], on: false };
   const write = async (): Promise<void> => {
     const i = next++;
-    await n1.ring.putJson(bucket, keyOf(i), valueOf(i) as never);
+    const key = keyOf(i);
+    const t0 = performance.now();
+    await n1.ring.putJson(bucket, key, valueOf(i) as never);
+    if (split.on) (ring.owners[keyPartition(ring, bucket, key)]![0] === 'n1' ? split.own : split.forwarded).push(performance.now() - t0);
   };
   progress('warm-up: 1 s of writes');
   await load(write, forSeconds(1));
   progress(`quorum writes: ${clients} clients for ${s.writeSeconds} s`);
+  split.on = true;
   const writes = await load(write, forSeconds(s.writeSeconds), children);
-  progress(`  ${describe(writes, 'writes')}`);
+  split.on = false;
+  for (const xs of [split.own, split.forwarded]) xs.sort((a, b) => a - b);
+  writes.splitNote = `p50 / p99: ${percentile(split.own, 0.5).toFixed(2)} / ${percentile(split.own, 0.99).toFixed(2)} ms for the ${split.own.length} keys n1 coordinates, ${percentile(split.forwarded, 0.5).toFixed(2)} / ${percentile(split.forwarded, 0.99).toFixed(2)} ms for the ${split.forwarded.length} it forwards`;
+  progress(`  ${describe(writes, 'writes')}; ${writes.splitNote}`);
   if (next < s.entitiesMin) {
     progress(`fill: writing until ${s.entitiesMin} keys exist (now ${next})`);
     await load(write, () => next >= s.entitiesMin);
@@ -273,6 +306,65 @@ async function throughCluster(dir: string, s: Settings, nodeArgs: readonly strin
   }
 }
 
+interface FloorFigures {
+  writes: LoadFigures;
+  /** Writes routed through one coordinator per key (store-floor.ts `forward`). */
+  forwarded: LoadFigures;
+  reads: LoadFigures;
+  readMisses: number;
+}
+
+/** `clients` loops of floor writes for `seconds` after 1 s of warm-up, on a fresh floor. */
+async function floorWrites(dir: string, mode: FloorMode, s: Settings, valueBytes: number, progress: (msg: string) => void): Promise<{ writes: LoadFigures; floor: Floor; written: number }> {
+  const floor = await startFloor(dir, mode, keyOf, new Uint8Array(valueBytes).fill(0x61));
+  let next = 0;
+  const write = (): Promise<void> => floor.write(next++);
+  progress(`floor (${mode}): ${clients} clients writing ${valueBytes} B values for ${s.writeSeconds} s (after 1 s of warm-up)`);
+  await load(write, forSeconds(1));
+  const writes = await load(write, forSeconds(s.writeSeconds), floor.pids.map((pid) => ({ pid })));
+  progress(`  ${describe(writes, 'writes')}`);
+  return { writes, floor, written: next };
+}
+
+/**
+ * The floor (store-floor.ts): the same clients, windows and stored bytes as the cluster phase,
+ * over three processes that do only what any durable W = 2 write and R = 2 read must — first
+ * with n1 coordinating every write, then with writes routed through one coordinator per key.
+ */
+async function throughFloor(dir: string, s: Settings, valueBytes: number, progress: (msg: string) => void): Promise<FloorFigures> {
+  const direct = await floorWrites(path.join(dir, 'direct'), 'direct', s, valueBytes, progress);
+  let reads: LoadFigures;
+  let misses = 0;
+  try {
+    const random = seededRandom(7);
+    const read = async (): Promise<void> => {
+      if (!(await direct.floor.read(random.int(direct.written)))) misses++;
+    };
+    await load(read, forSeconds(1));
+    reads = await load(read, forSeconds(s.readSeconds), direct.floor.pids.map((pid) => ({ pid })));
+    progress(`  ${describe(reads, 'reads')}; ${misses} not found`);
+  } finally {
+    await direct.floor.stop();
+  }
+  const forward = await floorWrites(path.join(dir, 'forward'), 'forward', s, valueBytes, progress);
+  await forward.floor.stop();
+  return { writes: direct.writes, forwarded: forward.writes, reads, readMisses: misses };
+}
+
+function floorRows(f: FloorFigures, c: ClusterFigures | undefined): Row[] {
+  const b = 'store';
+  const what = `${clients} clients; 3 processes: ws + AES-256-GCM + msgpackr frames per turn, LMDB; no CRDT, hash tree or routing (store-floor.ts)`;
+  const cpu = (l: LoadFigures): string => `n1 + n2 + n3 = ${cpuMicros(l)} µs; ${busyNote(l)}`;
+  return [
+    { bench: b, metric: 'floor: durable writes, n1 coordinates all', value: f.writes.perSecond, unit: 'writes/s', baseline: 'Shoal quorum writes, same run', baseline_value: c?.writes.perSecond ?? null, note: `2 of 3 copies; ${what}; p50 ${f.writes.p50Ms.toFixed(2)}, p99 ${f.writes.p99Ms.toFixed(2)} ms; ${failureNote(f.writes)}` },
+    { bench: b, metric: 'floor: CPU per write, n1 coordinates all', value: sum(f.writes.cpuPerOp) * 1e6, unit: 'µs', baseline: 'Shoal CPU per quorum write', baseline_value: c ? sum(c.writes.cpuPerOp) * 1e6 : null, note: cpu(f.writes) },
+    { bench: b, metric: 'floor: durable writes, one coordinator per key', value: f.forwarded.perSecond, unit: 'writes/s', baseline: 'Shoal quorum writes, same run', baseline_value: c?.writes.perSecond ?? null, note: `two thirds forwarded; the coordinator sends n1 its copy at once; p50 ${f.forwarded.p50Ms.toFixed(2)}, p99 ${f.forwarded.p99Ms.toFixed(2)} ms; ${failureNote(f.forwarded)}` },
+    { bench: b, metric: 'floor: CPU per write, one coordinator per key', value: sum(f.forwarded.cpuPerOp) * 1e6, unit: 'µs', baseline: 'Shoal CPU per quorum write', baseline_value: c ? sum(c.writes.cpuPerOp) * 1e6 : null, note: cpu(f.forwarded) },
+    { bench: b, metric: 'floor: reads, 2 of 3 copies', value: f.reads.perSecond, unit: 'reads/s', baseline: 'Shoal quorum reads, same run', baseline_value: c?.reads.perSecond ?? null, note: `${failureNote(f.reads)}; ${f.readMisses} not found; p50 ${f.reads.p50Ms.toFixed(2)} ms, p99 ${f.reads.p99Ms.toFixed(2)} ms` },
+    { bench: b, metric: 'floor: CPU per read', value: sum(f.reads.cpuPerOp) * 1e6, unit: 'µs', baseline: 'Shoal CPU per quorum read', baseline_value: c ? sum(c.reads.cpuPerOp) * 1e6 : null, note: cpu(f.reads) },
+  ];
+}
+
 const mark = (ok: boolean): string => (ok ? '✔' : '✘');
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
@@ -290,10 +382,10 @@ function rows(c: ClusterFigures, lmdb: LmdbFigures, crdt: { perSecond: number; r
   const b = 'store';
   const mbps = c.handoff.bytes / 1e6 / c.handoff.seconds;
   const quorum = `${clients} clients, N=3 R=2 W=2, ~190 B JSON values (${c.memory.storedBytes} B stored record)`;
-  const cpuNote = (f: LoadFigures): string => `n1 + n2 + n3 = ${cpuMicros(f)} µs (n1 includes the clients); load average ${f.loadAvg}`;
+  const cpuNote = (f: LoadFigures): string => `n1 + n2 + n3 = ${cpuMicros(f)} µs (n1 includes the clients); ${busyNote(f)}`;
   return [
     { bench: b, metric: 'quorum writes (putJson) on 3 nodes', value: c.writes.perSecond, unit: 'writes/s', baseline: 'raw LMDB async put, pipelined, 1 process', baseline_value: lmdb.putsPipelined, target: `>= 20000 ${mark(c.writes.perSecond >= 20_000)}`, note: `${quorum}; ${failureNote(c.writes)}` },
-    { bench: b, metric: 'quorum write p50', value: c.writes.p50Ms, unit: 'ms', baseline: `raw LMDB put p50, ${clients} callers awaiting`, baseline_value: lmdb.putP50Ms },
+    { bench: b, metric: 'quorum write p50', value: c.writes.p50Ms, unit: 'ms', baseline: `raw LMDB put p50, ${clients} callers awaiting`, baseline_value: lmdb.putP50Ms, note: c.writes.splitNote ?? '' },
     { bench: b, metric: 'quorum write p99', value: c.writes.p99Ms, unit: 'ms', baseline: `raw LMDB put p99, ${clients} callers awaiting`, baseline_value: lmdb.putP99Ms, target: `<= 20 ${mark(c.writes.p99Ms <= 20)}` },
     { bench: b, metric: 'CPU per quorum write, all 3 nodes', value: sum(c.writes.cpuPerOp) * 1e6, unit: 'µs', baseline: 'raw LMDB CPU per put, 64 callers', baseline_value: lmdb.putCpuMicros, note: cpuNote(c.writes) },
     { bench: b, metric: `raw LMDB put, ${clients} callers each awaiting`, value: lmdb.putsAwaited, unit: 'puts/s', baseline: 'raw LMDB async put, pipelined', baseline_value: lmdb.putsPipelined, note: 'one commit per round of callers' },
@@ -318,14 +410,16 @@ export async function runStoreBench(opts: BenchOptions): Promise<Row[]> {
   };
   process.once('SIGINT', interrupted);
   try {
+    if (opts.args.includes('--floor-only')) return floorRows(await throughFloor(path.join(dir, 'floor'), s, floorOnlyValueBytes, opts.progress), undefined);
     const profDir = opts.args.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
     const cluster = await throughCluster(dir, s, profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir)] : [], opts.progress);
+    const floor = await throughFloor(path.join(dir, 'floor'), s, cluster.memory.storedBytes, opts.progress);
     opts.progress(`baseline: raw LMDB, ${s.lmdbCount} puts and gets of ${cluster.memory.storedBytes} B values`);
     const lmdb = await rawLmdb(path.join(dir, 'lmdb'), s.lmdbCount, clients, cluster.memory.storedBytes);
     opts.progress('baseline: CRDT merges and Automerge changes');
     const crdt = crdtMerges(s.crdtCount);
     const automerge = automergeChanges(s.automergeCount);
-    return rows(cluster, lmdb, crdt, automerge);
+    return [...rows(cluster, lmdb, crdt, automerge), ...floorRows(floor, cluster)];
   } finally {
     process.removeListener('SIGINT', interrupted);
     await stopAll();
