@@ -20,12 +20,14 @@
  * same path. One coordinator per key keeps a client's writes through different nodes in order.
  *
  * The asker's copy: when the node asking is itself a counting replica of the key (always, on a
- * cluster of N nodes), it names itself as the write's `origin`; the coordinator then sends it no
- * merge and answers — once its own copy is durable and W − 2 others acknowledged — with the
- * delta, which the origin merges into its own vnode as the W-th copy (`carry`). A forwarded
- * write then costs the forward, that answer and one posted (unanswered) merge to the third
- * replica, instead of the forward, two merges, two acknowledgements and the answer. Should the
- * origin's vnode refuse, the origin asks the other replicas for the missing acknowledgements.
+ * cluster of N nodes), it names itself as the write's `origin`; the coordinator then posts it the
+ * delta at once (unanswered: its copy commits beside the coordinator's, not after it) and
+ * answers — once its own copy is durable and W − 2 others acknowledged — with the delta, which
+ * the origin merges into its own vnode as the W-th copy (`carry`: usually already merged by the
+ * post, so it only waits for that copy to be durable). A forwarded write then costs the forward,
+ * that answer and two posted merges, instead of the forward, two merges, two acknowledgements
+ * and the answer. Should the origin's vnode refuse, the origin asks the other replicas for the
+ * missing acknowledgements.
  *
  * Failures, one sentence each (errors.ts): NoQuorumError when fewer than R (W) replicas are up,
  * or too many refused or were unreachable; QuorumTimeoutError when the quorum did not answer in
@@ -462,11 +464,18 @@ export class Coordinator {
     const route = this.deps.view.route(req.partition, req.n);
     if (!route) return Promise.resolve({ ok: false, code: 'no-ring', message: 'no ring' });
     const self = this.deps.self;
-    const carrier = req.origin !== undefined && req.origin !== self && route.entries.some((e) => e.node === req.origin);
-    const others: RouteEntry[] = route.entries.filter((e) => e.node !== self && (!carrier || e.node !== req.origin));
+    const origin = req.origin !== undefined && req.origin !== self ? route.entries.find((e) => e.node === req.origin) : undefined;
+    const carrier = origin !== undefined;
+    const others: RouteEntry[] = route.entries.filter((e) => e.node !== self && e !== origin);
     const w = effectiveQuorum(req.w, route.replicas);
     const needed = w - 1 - (carrier ? 1 : 0);
     const timeoutMs = Math.max(1, req.deadline - this.deps.clock.wallMs());
+    // The origin's copy starts now, beside this vnode's own: the delta is posted to it at once.
+    // The answer still carries it; the origin's merge of it (`carry`) then finds it merged and
+    // waits only for that copy to be durable (kv-vnode.ts `mergeIn`). So a forwarded write waits
+    // for two commits side by side, not one after the other. Should the post be lost or refused,
+    // `carry`'s merge makes the copy itself, as before.
+    if (origin) this.deps.mux.post(origin.node, req.partition, mergeFor(origin, req.bucket, req.key, req.delta, req.deadline));
     return new Promise((resolve) => {
       gatherAcks(this.deps.mux, others, req.partition, req.bucket, req.key, req.delta, req.deadline, timeoutMs, needed, (g) => {
         if (g.acks < needed) return resolve(shortOf(req.bucket, req.key, g.acks, needed, g));

@@ -162,17 +162,19 @@ t.test('W = 1 asks no origin copy; a node without a vnode layer (no attachLocal)
   bare.sent[0]!.done(undefined, { ok: true, acks: 2 });
 });
 
-t.test("the coordinator's side: the origin's copy is left to it, the rest posted or asked as W needs", async (t) => {
+t.test("the coordinator's side: the origin's copy is posted to it and counted by it, the rest posted or asked as W needs", async (t) => {
   const { key, p } = keyCoordinatedBy('n2');
   const { c, mux } = coordinatorAt('n2');
   const base = { partition: p, bucket: 'scratch', key, delta, n: 3, timeoutMs: 1_000, deadline: Date.now() + 1_000 };
 
   const carried = await c.replicate({ ...base, w: 2, origin: 'n1' });
   t.same(carried, { ok: true, acks: 1, delta }, 'W = 2: its own copy, and the delta for the origin');
-  t.same(mux.posted.map((x) => [x.node, x.cmd.c]), [['n3', 'merge']], 'the third replica gets the delta posted, unanswered');
+  t.same(mux.posted.map((x) => [x.node, x.cmd.c]), [['n1', 'merge'], ['n3', 'merge']], 'the origin gets the delta posted at once (its copy starts beside this one), the third replica too, unanswered');
   t.equal(mux.sent.length, 0);
 
+  mux.posted.length = 0;
   const w3 = c.replicate({ ...base, w: 3, origin: 'n1' });
+  t.same(mux.posted.map((x) => x.node), ['n1'], 'W = 3: the origin still gets its copy posted at once');
   t.same(mux.sent.map((x) => [x.node, x.cmd.c]), [['n3', 'merge']], 'W = 3: the third replica is asked');
   mux.sent[0]!.done(undefined, { ok: true });
   t.same(await w3, { ok: true, acks: 2, delta });
