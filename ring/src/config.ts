@@ -30,6 +30,14 @@ export interface RingConfig {
   readonly aaeBuildRecordsPerStep: number;
   /** Keys one exchange repairs at most (bounds the records and bytes read per interval). */
   readonly aaeKeysPerExchange: number;
+  /**
+   * How long a vnode's anti-entropy tree is trusted, ms: after this it is rebuilt from storage in
+   * the background (the same bounded steps as the build after a start), beside the live tree,
+   * which it replaces when done. The tree is only updated by the vnode's own writes; a rebuild is
+   * what notices storage that changed under it (a bug, a restored file, damage) — riak_kv's
+   * `anti_entropy_expire`, a week by default there too. Costs a second tree while it runs.
+   */
+  readonly aaeTreeExpiryMs: number;
   /** How often the reaper looks for old tombstones, ms. */
   readonly reapIntervalMs: number;
   /**
@@ -58,6 +66,7 @@ export const productionConfig: RingConfig = Object.freeze({
   aaeIntervalMs: 5_000,
   aaeBuildRecordsPerStep: 2_000,
   aaeKeysPerExchange: 256,
+  aaeTreeExpiryMs: 7 * 24 * 3_600_000,
   reapIntervalMs: 60_000,
   // A week: hinted handoff normally returns data within seconds of the owner coming back, and
   // a node that is away for longer must not come back with pre-delete copies (docs/ring.md).
@@ -78,6 +87,8 @@ export const testConfig: RingConfig = Object.freeze({
   aaeIntervalMs: 500,
   aaeBuildRecordsPerStep: 500,
   aaeKeysPerExchange: 64,
+  // Short, so that simulated runs rebuild trees while they write, hand off and crash.
+  aaeTreeExpiryMs: 20_000,
   reapIntervalMs: 1_000,
   tombstoneGraceMs: 5_000,
   listPageDefault: 50,

@@ -385,7 +385,7 @@ export class VnodeHost {
   // ── anti-entropy ─────────────────────────────────────────────────────────
 
   private tickAae(): void {
-    for (const { ref, vn } of this.vnodes.values()) if (vn?.isReady && !vn.treeIsReady) dispatch(ref, { c: 'build-tick' });
+    for (const { ref, vn } of this.vnodes.values()) if (vn?.isReady && vn.wantsBackgroundStep) dispatch(ref, { c: 'build-tick' });
     if (this.exchanging) return;
     const { view, random, config } = this.deps;
     const ring = view.ring;

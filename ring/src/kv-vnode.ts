@@ -29,7 +29,10 @@
  * replicas acknowledged.
  *
  * The anti-entropy tree (hashtree.ts) and the tombstone index are kept in memory: updated on
- * every write, built from storage in bounded steps after start (`backgroundStep`).
+ * every write, built from storage in bounded steps after start (`backgroundStep`), and rebuilt
+ * the same way once they are `treeExpiryMs` old — beside the live ones, which every write keeps
+ * updating, until the scan is done and the rebuilt pair replaces them (a rebuild that finds the
+ * tree had drifted from storage says so).
  */
 import { hlc as hlcOps, record, type EntityRecord, type Hlc, RecordDeletedError, type Plain } from '@shoal/crdt';
 import { DamagedRecordError, type BatchOp, type Clock, type Key, type Logger, type Storage, type Store } from '@shoal/runtime';
@@ -68,6 +71,8 @@ export interface KvVnodeEnv {
   /** The node part of writer ids (the node name, or a hash of a long one). */
   readonly writerBase: string;
   readonly buildRecordsPerStep: number;
+  /** Age at which the tree is rebuilt from storage, ms (config.ts `aaeTreeExpiryMs`). */
+  readonly treeExpiryMs: number;
   /** Commands arriving later than their deadline plus this are refused (messages.ts). */
   readonly clockSkewMaxMs: number;
   replicate(req: ReplicateRequest): Promise<WriteReply>;
@@ -86,6 +91,9 @@ interface Overlay {
 
 type Mode = 'active' | 'dropping' | 'dropped';
 
+/** Tombstones held: storage key → hash and deletion wall time. */
+type Tombs = Map<string, { hash: number; wallMs: number }>;
+
 /** The store the vnodes keep their records in (service.ts opens it; damage reports name it). */
 export const dataStoreName = 'ring.data';
 
@@ -95,6 +103,14 @@ const unreadable: unique symbol = Symbol('unreadable');
 
 function isFailure(x: Uint8Array | EntityRecord | undefined | Failure): x is Failure {
   return x !== undefined && (x as { ok?: unknown }).ok === false;
+}
+
+/** A key's hash (undefined: gone) into a tree, and its tombstone (if its record is one) into a tombstone index. */
+function noteIn(tree: HashTree, tombs: Tombs, skey: string, hash: number | undefined, rec: EntityRecord | undefined): void {
+  tree.set(skey, hash);
+  const at = hash !== undefined && rec ? record.deletedAt(rec) : undefined;
+  if (at) tombs.set(skey, { hash: hash!, wallMs: at.wallMs });
+  else tombs.delete(skey);
 }
 
 /** What a stored value that is not record bytes is, for the damage report. */
@@ -118,11 +134,17 @@ export class KvVnode implements VnodeBehaviour {
   private clockState: Hlc;
   private mode: Mode = 'active';
   private readonly overlay = new Map<string, Overlay>();
-  private readonly tree = new HashTree();
+  private tree = new HashTree();
   private treeReady = false;
   private buildAfter: Key | null = null;
   /** Tombstones held: storage key → hash and deletion wall time. */
-  private readonly tombs = new Map<string, { hash: number; wallMs: number }>();
+  private tombs: Tombs = new Map();
+  /** When the tree was last complete (built or rebuilt), wall ms. */
+  private treeBuiltAtMs = 0;
+  /** A rebuild from storage in progress: every write updates it too; it replaces tree and tombs when its scan is done. */
+  private rebuild: { readonly tree: HashTree; readonly tombs: Tombs; after: Key | null } | undefined;
+  /** Rebuilds that found the tree had drifted from storage. */
+  treeDrifts = 0;
   private meta: Meta;
   /** Keys written since the handoff session began (→ version), or undefined when none runs. */
   private dirty: Map<string, number> | undefined;
@@ -245,18 +267,11 @@ export class KvVnode implements VnodeBehaviour {
     return undefined;
   }
 
-  /** Updates the tree and the tombstone index for a key's new bytes (undefined: gone). */
+  /** Updates the tree and the tombstone index (and a rebuild's) for a key's new bytes (undefined: gone). */
   private note(skey: string, bytes: Uint8Array | undefined, rec: EntityRecord | undefined): void {
-    if (bytes === undefined) {
-      this.tree.set(skey, undefined);
-      this.tombs.delete(skey);
-      return;
-    }
-    const hash = keyHash(skey, bytes);
-    this.tree.set(skey, hash);
-    const at = rec ? record.deletedAt(rec) : undefined;
-    if (at) this.tombs.set(skey, { hash, wallMs: at.wallMs });
-    else this.tombs.delete(skey);
+    const hash = bytes === undefined ? undefined : keyHash(skey, bytes);
+    noteIn(this.tree, this.tombs, skey, hash, rec);
+    if (this.rebuild) noteIn(this.rebuild.tree, this.rebuild.tombs, skey, hash, rec);
   }
 
   /** One atomic write of a record (plus dirty mark and `extra`); resolves when durable. */
@@ -478,29 +493,78 @@ export class KvVnode implements VnodeBehaviour {
 
   // ── background: building the anti-entropy tree ──────────────────────────
 
+  /** Whether `backgroundStep` has work: the first build, or a rebuild due or running. */
+  get wantsBackgroundStep(): boolean {
+    if (this.mode !== 'active') return false;
+    return !this.treeReady || this.rebuild !== undefined || this.env.clock.wallMs() - this.treeBuiltAtMs >= this.env.treeExpiryMs;
+  }
+
   backgroundStep(): void {
-    if (this.treeReady || this.mode !== 'active') return;
+    if (this.mode !== 'active') return;
+    if (!this.treeReady) {
+      const r = this.scanStep(this.buildAfter, this.tree, this.tombs);
+      if (r.done) {
+        this.treeReady = true;
+        this.treeBuiltAtMs = this.env.clock.wallMs();
+      } else this.buildAfter = r.last;
+      return;
+    }
+    if (this.rebuild === undefined) {
+      if (this.env.clock.wallMs() - this.treeBuiltAtMs < this.env.treeExpiryMs) return;
+      this.rebuild = { tree: new HashTree(), tombs: new Map(), after: null };
+    }
+    const r = this.scanStep(this.rebuild.after, this.rebuild.tree, this.rebuild.tombs);
+    if (r.done) this.finishRebuild();
+    else this.rebuild.after = r.last;
+  }
+
+  /**
+   * Reads up to `buildRecordsPerStep` stored records after `after` into `tree` and `tombs`.
+   * Keys with a write still committing are skipped: their newest bytes are already in (`note`).
+   */
+  private scanStep(after: Key | null, tree: HashTree, tombs: Tombs): { done: boolean; last: Key | null } {
     const p = this.partition;
     const max = this.env.buildRecordsPerStep;
     let seen = 0;
     let last: Key | null = null;
-    for (const { key: k, value } of this.env.data.range({ start: this.buildAfter ?? [p, ''], end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'build') })) {
-      if (this.buildAfter && k.length === this.buildAfter.length && k.every((x, i) => x === this.buildAfter![i])) continue;
+    for (const { key: k, value } of this.env.data.range({ start: after ?? [p, ''], end: [p + 1], limit: max + 1, onDamaged: (err) => void this.damaged(err, 'build') })) {
+      if (after && k.length === after.length && k.every((x, i) => x === after[i])) continue;
       if (typeof k[1] !== 'string' || typeof k[2] !== 'string') continue;
       last = k;
       seen++;
       const skey = skeyOf(k[1], k[2]);
-      if (!this.overlay.has(skey)) this.noteScanned(k[1], k[2], skey, value);
+      if (!this.overlay.has(skey)) this.noteScanned(k[1], k[2], skey, value, tree, tombs);
       if (seen >= max) break;
     }
-    if (seen < max) this.treeReady = true;
-    else this.buildAfter = last;
+    return { done: seen < max, last };
   }
 
-  /** A stored record into the tree; a damaged one stays out of it, as one that does not decode. */
-  private noteScanned(bucket: string, key: string, skey: string, value: unknown): void {
+  /** The rebuilt tree replaces the live one; if they differ, the live one had drifted from storage (logged, counted). */
+  private finishRebuild(): void {
+    const rebuilt = this.rebuild!;
+    let differ = 0;
+    for (let i = 0; i < rebuilt.tree.segments.length; i++) if (rebuilt.tree.segments[i] !== this.tree.segments[i]) differ++;
+    const fields = { partition: this.partition, records: rebuilt.tree.size, before: this.tree.size, segmentsDiffering: differ };
+    if (differ > 0) {
+      this.treeDrifts++;
+      this.env.log.warn('anti-entropy tree had drifted from storage; replaced by the rebuilt one', fields);
+    } else this.env.log.debug('anti-entropy tree rebuilt', fields);
+    // A tombstone's reaping clock restarted by an absorbed live copy (`absorbed`) is a fact the
+    // record does not hold: carried over for the same bytes.
+    for (const [sk, t] of rebuilt.tombs) {
+      const old = this.tombs.get(sk);
+      if (old !== undefined && old.hash === t.hash && old.wallMs > t.wallMs) rebuilt.tombs.set(sk, old);
+    }
+    this.tree = rebuilt.tree;
+    this.tombs = rebuilt.tombs;
+    this.rebuild = undefined;
+    this.treeBuiltAtMs = this.env.clock.wallMs();
+  }
+
+  /** A stored record into a tree; a damaged one stays out of it, as one that does not decode. */
+  private noteScanned(bucket: string, key: string, skey: string, value: unknown, tree: HashTree, tombs: Tombs): void {
     const rec = this.scannedRecord(bucket, key, value, 'build');
-    if (rec !== undefined) this.note(skey, value as Uint8Array, rec === 'unjudged' ? undefined : rec);
+    if (rec !== undefined) noteIn(tree, tombs, skey, keyHash(skey, value as Uint8Array), rec === 'unjudged' ? undefined : rec);
   }
 
   // ── handoff (sending side) ──────────────────────────────────────────────

@@ -269,6 +269,7 @@ function spawnParts(opts: RingServiceOptions, base: Omit<Parts, 'manager' | 'man
     incarnation,
     writerBase: writerBaseOf(self),
     buildRecordsPerStep: config.aaeBuildRecordsPerStep,
+    treeExpiryMs: config.aaeTreeExpiryMs,
     clockSkewMaxMs: config.clockSkewMaxMs,
     replicate: coordinator.replicate.bind(coordinator),
   };

@@ -34,6 +34,7 @@ function envOf(storage: Storage, log: ReturnType<typeof memoryLogger>, buckets?:
     incarnation: 1,
     writerBase: 'n1',
     buildRecordsPerStep: 100,
+    treeExpiryMs: 7 * 24 * 3_600_000,
     clockSkewMaxMs: 1000,
     replicate: buckets ? () => Promise.resolve({ ok: true, acks: 1 }) : unused,
   };
