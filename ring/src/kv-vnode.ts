@@ -493,10 +493,19 @@ export class KvVnode implements VnodeBehaviour {
 
   // ── background: building the anti-entropy tree ──────────────────────────
 
+  /**
+   * This vnode's tree lifetime, ms: `treeExpiryMs` stretched by up to half by partition number,
+   * so that the vnodes of a node (built together at its start) do not all rebuild, and hold two
+   * trees, at once.
+   */
+  get treeLifetimeMs(): number {
+    return this.env.treeExpiryMs * (1 + (this.partition % 16) / 32);
+  }
+
   /** Whether `backgroundStep` has work: the first build, or a rebuild due or running. */
   get wantsBackgroundStep(): boolean {
     if (this.mode !== 'active') return false;
-    return !this.treeReady || this.rebuild !== undefined || this.env.clock.wallMs() - this.treeBuiltAtMs >= this.env.treeExpiryMs;
+    return !this.treeReady || this.rebuild !== undefined || this.env.clock.wallMs() - this.treeBuiltAtMs >= this.treeLifetimeMs;
   }
 
   backgroundStep(): void {
@@ -510,7 +519,7 @@ export class KvVnode implements VnodeBehaviour {
       return;
     }
     if (this.rebuild === undefined) {
-      if (this.env.clock.wallMs() - this.treeBuiltAtMs < this.env.treeExpiryMs) return;
+      if (this.env.clock.wallMs() - this.treeBuiltAtMs < this.treeLifetimeMs) return;
       this.rebuild = { tree: new HashTree(), tombs: new Map(), after: null };
     }
     const r = this.scanStep(this.rebuild.after, this.rebuild.tree, this.rebuild.tombs);
