@@ -475,7 +475,9 @@ export class KvVnode implements VnodeBehaviour {
   /** Tombstones older than `beforeWallMs`, at most `max` (the reaper's candidates). */
   oldTombstones(beforeWallMs: number, max: number): [string, number][] {
     const out: [string, number][] = [];
-    if (!this.treeReady) return out;
+    // Not while the tree is built or rebuilt: a reap's delete is not in the overlay, so a scan
+    // step between its note and its commit would put the key back into the new tree.
+    if (!this.treeReady || this.rebuild !== undefined) return out;
     for (const [sk, t] of this.tombs) {
       if (t.wallMs < beforeWallMs && !this.overlay.has(sk)) out.push([sk, t.hash]);
       if (out.length >= max) break;
