@@ -3,7 +3,7 @@
 // straight into LMDB, as a restored file or a bug would), replaces the tree, and says it drifted;
 // writes made while the rebuild scans are in the rebuilt tree; a rebuild that finds nothing
 // different replaces the tree quietly.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,7 +80,8 @@ function recordBytes(value: unknown, wallMs: number): Uint8Array {
   return record.encode(record.applyUpdate(record.empty(jsonRecord), { value: { set: value } } as never, { stamp: { wallMs, counter: 0, node: 'n9/1.1' } }).record);
 }
 
-t.test('a rebuild finds storage that changed under the tree, keeps the writes made meanwhile, and replaces the tree', async (t) => {
+/** A vnode of partition `p` on fresh LMDB storage, with a clock the test moves; removed after the test. */
+async function started(t: Test): Promise<{ storage: Storage; clock: ReturnType<typeof movableClock>; log: ReturnType<typeof memoryLogger>; vn: KvVnode }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-tree-expiry-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const storage = await openLmdbStorage(dir);
@@ -90,6 +91,11 @@ t.test('a rebuild finds storage that changed under the tree, keeps the writes ma
   const log = memoryLogger(clock);
   const vn = new KvVnode(p, envOf(storage, clock, log));
   await vn.ready;
+  return { storage, clock, log, vn };
+}
+
+t.test('a rebuild finds storage that changed under the tree, keeps the writes made meanwhile, and replaces the tree', async (t) => {
+  const { storage, clock, log, vn } = await started(t);
 
   for (let i = 0; i < 10; i++) t.match(await write(vn, `k${i}`, i), { ok: true });
   t.ok(stepUntilIdle(vn) >= 4, 'the first build scans in bounded steps (3 records each)');
@@ -126,14 +132,7 @@ t.test('a rebuild finds storage that changed under the tree, keeps the writes ma
 });
 
 t.test('a tombstone whose reaping clock an absorbed live copy restarted keeps it through a rebuild', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-tree-expiry-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const storage = await openLmdbStorage(dir);
-  t.teardown(() => storage.close());
-  const clock = movableClock();
-  clockNow = () => clock.wallMs();
-  const vn = new KvVnode(p, envOf(storage, clock, memoryLogger(clock)));
-  await vn.ready;
+  const { clock, vn } = await started(t);
   const live = recordBytes('before the delete', clock.wallMs() - 10_000);
   for (let i = 0; i < 6; i++) await write(vn, `other${i}`, i); // a rebuild takes more than one step
   t.match(await write(vn, 'gone', 1), { ok: true });
