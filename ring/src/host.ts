@@ -450,6 +450,8 @@ export class VnodeHost {
       sessions: [...this.sessions.entries()].map(([p, r]) => ({ partition: p, kind: r.task.kind, targets: r.task.targets, drop: r.task.drop })),
       waiting: this.waiting,
       stats: { ...this.stats },
+      damagedRecordsSeen: vnodes.reduce((n, [, { vn }]) => n + (vn?.damagedSeen ?? 0), 0),
+      treeDrifts: vnodes.reduce((n, [, { vn }]) => n + (vn?.treeDrifts ?? 0), 0),
     };
   }
 
@@ -468,6 +470,10 @@ export interface HostStatus {
   readonly sessions: readonly { readonly partition: number; readonly kind: string; readonly targets: readonly string[]; readonly drop: boolean }[];
   readonly waiting: readonly { readonly partition: number; readonly reason: string }[];
   readonly stats: VnodeHost['stats'];
+  /** Damaged stored records the running vnodes met (kv-vnode.ts `damaged`; each logged). */
+  readonly damagedRecordsSeen: number;
+  /** Tree rebuilds of the running vnodes that found the tree had drifted from storage. */
+  readonly treeDrifts: number;
 }
 
 /** The host's actor behaviour. */

@@ -47,6 +47,12 @@ t.test('first start creates secrets once; admin routes need the token', async (t
 
   const metrics = await (await fetch(`http://${node.http}/metrics`)).text();
   t.match(metrics, /shoal_http_requests_total\{.*route="\/api\/v1\/node",status="401"/);
+  t.match(metrics, /^shoal_ring_vnodes\{node="n1"\} 64$/m, 'the ring reports its vnodes (a ring of one holds all 64 partitions)');
+  for (const name of ['shoal_ring_handoff_records_sent_total', 'shoal_ring_aae_exchanges_total', 'shoal_ring_damaged_records_seen', 'shoal_ring_tree_drifts', 'shoal_ring_requests_outstanding']) {
+    t.match(metrics, new RegExp(`^${name}\\{node="n1"\\} 0$`, 'm'), `and ${name}`);
+  }
+  // Labelled counters show a series once it counted something.
+  for (const name of ['shoal_ring_handoff_sessions_total', 'shoal_ring_requests_total', 'shoal_ring_request_failures_total']) t.match(metrics, new RegExp(`^# TYPE ${name} counter$`, 'm'), `${name} is exported`);
 
   const second = await runShoal(['node', 'start', '--name', 'n1', '--data', data, ...ports]);
   t.equal(second.code, 1, 'a second node on the same data directory is refused');

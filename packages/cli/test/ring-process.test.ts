@@ -140,6 +140,13 @@ t.test('three nodes, 5,000 keys, kill -9, a fourth node joins', async (t) => {
     t.same([...st.vnodes.owned].sort((a, b) => a - b), mine, `${n.name} hosts exactly the partitions it owns`);
     t.same(st.vnodes.foreign, [], `${n.name} holds no data it does not own`);
   }
+  // The handoff shows in the nodes' metrics: what the senders report acknowledged.
+  let handedOff = 0;
+  for (const n of all) {
+    const text = await (await fetch(`http://${n.proc.http}/metrics`)).text();
+    handedOff += Number(/^shoal_ring_handoff_records_sent_total\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+  }
+  t.ok(handedOff > 0, `the nodes' metrics count ${handedOff} records handed off`);
   for (const n of all) t.equal(await n.proc.stop('SIGTERM'), 0, `${n.name} stops cleanly`);
   nodes.clear();
 });

@@ -18,7 +18,7 @@ import { registerActorMetrics } from './metrics.js';
 import { clusterRoutes, registerSwimMetrics, startMembership } from './membership.js';
 import { HypervisorDirectory, hypervisorRoutes } from './hypervisors.js';
 import { spawnHypervisorRegistry } from './hypervisor-store.js';
-import { ringRoutes, startRing } from './ring.js';
+import { registerRingMetrics, ringRoutes, startRing } from './ring.js';
 import { startSimAgents } from './sim-agents.js';
 import { loadAdminToken, loadKeyring } from './secrets.js';
 import { shoalVersion } from './version.js';
@@ -109,6 +109,7 @@ export async function startNode(config: NodeConfig, world: World): Promise<Runni
     const ring = await startRing({ config, world, root, storage, swim, log: log.child({ component: 'ring' }) });
     late.ring = ring;
     undo.push(() => ring.stop());
+    registerRingMetrics(metrics, ring);
     // Agents publish their records through this actor (hypervisor-store.ts).
     spawnHypervisorRegistry(root, hypervisors.store, log.child({ component: 'hypervisors' }));
     if (config.simAgents > 0) undo.push(await startSimAgents({ config, keyFile: keyring.path, join: gossipAddress, clock: world.clock, log: log.child({ component: 'sim-agents' }) }));
