@@ -123,6 +123,8 @@ export interface RingService {
   readonly view: RingView;
   readonly config: RingConfig;
   status(): ClusterStatus;
+  /** The quorum path's request counters (`status().requests`, without the rest of the status). */
+  requestStats(): RequestStats;
   /** The committed ring with every partition's owners and the balance; undefined before a ring. */
   ring(): RingDetails | undefined;
   /** Stages a change (join NODE: NODE must be an up core node). Throws StageError or RingError. */
@@ -339,6 +341,7 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
     const h = host.status();
     return { ...s, complete: s.pending === 0, local: { sessions: h.sessions, waiting: h.waiting, foreign: h.foreign } };
   };
+  const requestStats = (): RequestStats => ({ ...parts.mux.stats, outstanding: parts.mux.outstanding, replyBatchesOut: host.replyStats.batchesOut, repliesDropped: host.replyStats.dropped });
   let stopping: Promise<void> | undefined;
   return {
     node: self,
@@ -356,8 +359,9 @@ function serviceApi(opts: RingServiceOptions, parts: Parts): RingService {
       transfers: transfers() ?? null,
       vnodes: host.status(),
       gossip: { ...manager.stats },
-      requests: { ...parts.mux.stats, outstanding: parts.mux.outstanding, replyBatchesOut: host.replyStats.batchesOut, repliesDropped: host.replyStats.dropped },
+      requests: requestStats(),
     }),
+    requestStats,
     ring: () => {
       const ring = view.ring;
       return ring ? { ...summary(ring, view.isUp), owners: ring.owners, balance: balance(ring) } : undefined;

@@ -55,6 +55,11 @@ export function exportCounter(metrics: ApiMetrics, name: string, help: string, l
   });
 }
 
+/** Unlabelled counters that all read one snapshot of a subsystem's counters (`read` runs once per counter per scrape). */
+export function exportCounters<S>(metrics: ApiMetrics, read: () => S, table: readonly (readonly [name: string, help: string, pick: (s: S) => number])[]): void {
+  for (const [name, help, pick] of table) exportCounter(metrics, name, help, [], () => [[{}, pick(read())]]);
+}
+
 /** Exposes values read at scrape time as a Prometheus gauge. */
 export function exportGauge(metrics: ApiMetrics, name: string, help: string, labelNames: readonly string[], read: () => [LabelValues, number][]): void {
   new Gauge({

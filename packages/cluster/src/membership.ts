@@ -7,7 +7,7 @@
  * It also serves `GET /api/v1/cluster/members` and exports SWIM's counters to Prometheus.
  */
 import type { ActorNet } from '@shoal/actors';
-import { ApiError, exportCounter, exportGauge, type ApiMetrics, type ApiRoutes } from '@shoal/api';
+import { ApiError, exportCounter, exportCounters, exportGauge, type ApiMetrics, type ApiRoutes } from '@shoal/api';
 import type { Logger, World } from '@shoal/runtime';
 import { SwimNode, swimConfig, type Member, type MemberEvent, type MemberMeta } from '@shoal/swim';
 import type { Keyring } from '@shoal/wire';
@@ -97,7 +97,7 @@ export function registerSwimMetrics(metrics: ApiMetrics, swim: SwimNode): void {
   );
   exportGauge(metrics, 'shoal_swim_health_score', 'Lifeguard local health score (0 = healthy).', [], () => [[{}, swim.stats().health]]);
   exportGauge(metrics, 'shoal_swim_event_loop_lag_ms', 'Lateness of the last SWIM timer, ms.', [], () => [[{}, swim.stats().eventLoopLagMs]]);
-  const counters: [string, string, (s: ReturnType<SwimNode['stats']>) => number][] = [
+  exportCounters(metrics, () => swim.stats(), [
     ['shoal_swim_probes_total', 'Direct probes sent.', (s) => s.probes],
     ['shoal_swim_indirect_probes_total', 'Indirect probes (ping-req) sent.', (s) => s.indirectProbes],
     ['shoal_swim_suspicions_total', 'Suspicions raised or learned.', (s) => s.suspicions],
@@ -108,8 +108,7 @@ export function registerSwimMetrics(metrics: ApiMetrics, swim: SwimNode): void {
     ['shoal_swim_packets_received_total', 'Packets received.', (s) => s.packetsReceived],
     ['shoal_swim_bytes_sent_total', 'Bytes sent.', (s) => s.bytesSent],
     ['shoal_swim_bytes_received_total', 'Bytes received.', (s) => s.bytesReceived],
-  ];
-  for (const [name, help, read] of counters) exportCounter(metrics, name, help, [], () => [[{}, read(swim.stats())]]);
+  ]);
   exportCounter(metrics, 'shoal_swim_packets_dropped_total', 'Packets dropped, by reason.', ['reason'], () =>
     Object.entries(swim.stats().packetsDropped).map(([reason, n]) => [{ reason }, n]),
   );

@@ -6,8 +6,8 @@
  * as docs/ring.md lists.
  */
 import type { ActorRef } from '@shoal/actors';
-import { ApiError, exportCounter, exportGauge, type ApiMetrics, type ApiRoutes, type ErrorCode } from '@shoal/api';
-import { BucketRegistry, InvalidKeyError, RingError, StageError, startRingService, type Plan, type RingService } from '@shoal/ring';
+import { ApiError, exportCounter, exportCounters, exportGauge, type ApiMetrics, type ApiRoutes, type ErrorCode } from '@shoal/api';
+import { BucketRegistry, InvalidKeyError, RingError, StageError, startRingService, type Plan, type RequestStats, type RingService } from '@shoal/ring';
 import { hypervisorBucket, hypervisorStoreSchema } from './hypervisor-store.js';
 import type { Logger, Storage, World } from '@shoal/runtime';
 import type { SwimNode } from '@shoal/swim';
@@ -36,25 +36,24 @@ export function clusterBuckets(): BucketRegistry {
  * (damaged records, tree drifts) are gauges: a vnode that restarts starts them again.
  */
 export function registerRingMetrics(metrics: ApiMetrics, ring: RingService): void {
-  const host = (): ReturnType<RingService['host']['status']> => ring.host.status();
+  const counts = (): ReturnType<RingService['host']['counts']> => ring.host.counts();
   const stats = (): RingService['host']['stats'] => ring.host.stats;
-  exportGauge(metrics, 'shoal_ring_vnodes', 'Vnodes running on this node (owned, fallback and leaving partitions).', [], () => [[{}, host().vnodes]]);
+  const requests = (): RequestStats => ring.requestStats();
+  exportGauge(metrics, 'shoal_ring_vnodes', 'Vnodes running on this node (owned, fallback and leaving partitions).', [], () => [[{}, counts().vnodes]]);
   exportCounter(metrics, 'shoal_ring_handoff_sessions_total', 'Handoff sessions, by outcome.', ['outcome'], () => {
     const s = stats();
     return [[{ outcome: 'started' }, s.sessionsStarted], [{ outcome: 'resumed' }, s.sessionsResumed], [{ outcome: 'done' }, s.sessionsDone], [{ outcome: 'failed' }, s.sessionsFailed]];
   });
-  const counters: [string, string, (s: RingService['host']['stats']) => number][] = [
+  exportCounters(metrics, stats, [
     ['shoal_ring_handoff_records_sent_total', 'Records handed off and acknowledged by their receiver.', (s) => s.handoffRecordsSent],
     ['shoal_ring_handoff_bytes_sent_total', 'Bytes of records handed off and acknowledged.', (s) => s.handoffBytesSent],
     ['shoal_ring_partitions_dropped_total', 'Partitions dropped after handing them off.', (s) => s.dropped],
     ['shoal_ring_aae_exchanges_total', 'Anti-entropy exchanges run.', (s) => s.exchanges],
     ['shoal_ring_aae_repairs_total', 'Records repaired by anti-entropy.', (s) => s.aaeRepairs],
     ['shoal_ring_tombstones_reaped_total', 'Tombstones reaped.', (s) => s.reaped],
-  ];
-  for (const [name, help, read] of counters) exportCounter(metrics, name, help, [], () => [[{}, read(stats())]]);
-  exportGauge(metrics, 'shoal_ring_damaged_records_seen', 'Damaged stored records the running vnodes met (each is logged).', [], () => [[{}, host().damagedRecordsSeen]]);
-  exportGauge(metrics, 'shoal_ring_tree_drifts', 'Anti-entropy tree rebuilds that found the tree had drifted from storage.', [], () => [[{}, host().treeDrifts]]);
-  const requests = (): ReturnType<RingService['status']>['requests'] => ring.status().requests;
+  ]);
+  exportGauge(metrics, 'shoal_ring_damaged_records_seen', 'Damaged stored records the running vnodes met (each is logged).', [], () => [[{}, counts().damagedRecordsSeen]]);
+  exportGauge(metrics, 'shoal_ring_tree_drifts', 'Anti-entropy tree rebuilds that found the tree had drifted from storage.', [], () => [[{}, counts().treeDrifts]]);
   exportGauge(metrics, 'shoal_ring_requests_outstanding', 'Quorum requests this node waits on.', [], () => [[{}, requests().outstanding]]);
   exportCounter(metrics, 'shoal_ring_requests_total', 'Quorum requests sent to other nodes, by kind (call: answered; post: not).', ['kind'], () => {
     const r = requests();
