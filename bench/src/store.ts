@@ -315,41 +315,49 @@ interface FloorFigures {
   readMisses: number;
 }
 
-/** `clients` loops of floor writes for `seconds` after 1 s of warm-up, on a fresh floor. */
-async function floorWrites(dir: string, mode: FloorMode, s: Settings, valueBytes: number, progress: (msg: string) => void): Promise<{ writes: LoadFigures; floor: Floor; written: number }> {
-  const floor = await startFloor(dir, mode, keyOf, new Uint8Array(valueBytes).fill(0x61));
+/** Runs `fn` on a fresh floor in `dir`, and ends the floor (its replicas by PID) however `fn` ends. */
+async function withFloor<T>(dir: string, mode: FloorMode, value: Uint8Array, fn: (floor: Floor) => Promise<T>): Promise<T> {
+  const floor = await startFloor(dir, mode, keyOf, value);
+  try {
+    return await fn(floor);
+  } finally {
+    await floor.stop();
+  }
+}
+
+/** `clients` loops of floor writes for `writeSeconds` after 1 s of warm-up; and how many keys were written. */
+async function floorWrites(floor: Floor, label: string, s: Settings, progress: (msg: string) => void): Promise<{ writes: LoadFigures; written: number }> {
   let next = 0;
   const write = (): Promise<void> => floor.write(next++);
-  progress(`floor (${mode}): ${clients} clients writing ${valueBytes} B values for ${s.writeSeconds} s (after 1 s of warm-up)`);
+  progress(`floor (${label}): ${clients} clients writing for ${s.writeSeconds} s (after 1 s of warm-up)`);
   await load(write, forSeconds(1));
   const writes = await load(write, forSeconds(s.writeSeconds), floor.pids.map((pid) => ({ pid })));
   progress(`  ${describe(writes, 'writes')}`);
-  return { writes, floor, written: next };
+  return { writes, written: next };
 }
 
 /**
  * The floor (store-floor.ts): the same clients, windows and stored bytes as the cluster phase,
  * over three processes that do only what any durable W = 2 write and R = 2 read must — first
- * with n1 coordinating every write, then with writes routed through one coordinator per key.
+ * with n1 coordinating every write (then reads of those keys), then with writes routed through
+ * one coordinator per key.
  */
 async function throughFloor(dir: string, s: Settings, valueBytes: number, progress: (msg: string) => void): Promise<FloorFigures> {
-  const direct = await floorWrites(path.join(dir, 'direct'), 'direct', s, valueBytes, progress);
-  let reads: LoadFigures;
-  let misses = 0;
-  try {
+  const value = new Uint8Array(valueBytes).fill(0x61);
+  const direct = await withFloor(path.join(dir, 'direct'), 'direct', value, async (floor) => {
+    const { writes, written } = await floorWrites(floor, `direct, ${valueBytes} B values`, s, progress);
     const random = seededRandom(7);
+    let misses = 0;
     const read = async (): Promise<void> => {
-      if (!(await direct.floor.read(random.int(direct.written)))) misses++;
+      if (!(await floor.read(random.int(written)))) misses++;
     };
     await load(read, forSeconds(1));
-    reads = await load(read, forSeconds(s.readSeconds), direct.floor.pids.map((pid) => ({ pid })));
+    const reads = await load(read, forSeconds(s.readSeconds), floor.pids.map((pid) => ({ pid })));
     progress(`  ${describe(reads, 'reads')}; ${misses} not found`);
-  } finally {
-    await direct.floor.stop();
-  }
-  const forward = await floorWrites(path.join(dir, 'forward'), 'forward', s, valueBytes, progress);
-  await forward.floor.stop();
-  return { writes: direct.writes, forwarded: forward.writes, reads, readMisses: misses };
+    return { writes, reads, readMisses: misses };
+  });
+  const forwarded = await withFloor(path.join(dir, 'forward'), 'forward', value, async (floor) => (await floorWrites(floor, 'forward', s, progress)).writes);
+  return { ...direct, forwarded };
 }
 
 function floorRows(f: FloorFigures, c: ClusterFigures | undefined): Row[] {
